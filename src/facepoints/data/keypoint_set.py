@@ -1,0 +1,63 @@
+"""The in-memory form every reader returns and every trainer consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from facepoints.schemes import Scheme
+
+
+@dataclass
+class KeypointSet:
+    """N same-size face images with keypoints.
+
+    images: (N, H, W) or (N, H, W, C) uint8. points: (N, K, 2) float32 (x, y) in the image's
+    pixels, 0 where unlabelled. mask: (N, K) bool, True where labelled: a missing keypoint is a
+    mask, never a NaN. groups: (N,) identity or photo of each row, for honest splits.
+    rows: (N,) row numbers in the source file, for messages and for excluding rows.
+    """
+
+    images: np.ndarray
+    points: np.ndarray
+    mask: np.ndarray
+    scheme: Scheme
+    groups: np.ndarray | None = None
+    rows: np.ndarray | None = None
+    source: str = ""
+
+    def __post_init__(self):
+        n = len(self.images)
+        if self.rows is None:
+            self.rows = np.arange(n)
+        if not (len(self.points) == len(self.mask) == len(self.rows) == n):
+            raise ValueError("images, points, mask and rows must have the same length")
+        if self.groups is not None and len(self.groups) != n:
+            raise ValueError("groups must have one entry per image")
+        self.points = np.where(self.mask[..., None], self.points, 0.0).astype(np.float32)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(height, width)."""
+        return self.images.shape[1], self.images.shape[2]
+
+    @property
+    def channels(self) -> int:
+        return 1 if self.images.ndim == 3 else self.images.shape[3]
+
+    def subset(self, index) -> "KeypointSet":
+        return replace(
+            self,
+            images=self.images[index],
+            points=self.points[index],
+            mask=self.mask[index],
+            groups=None if self.groups is None else self.groups[index],
+            rows=self.rows[index],
+        )
+
+    def with_points(self, points: np.ndarray, mask: np.ndarray) -> "KeypointSet":
+        return replace(self, points=points, mask=mask)

@@ -1,0 +1,18 @@
+"""Errors a user can cause. The CLI prints them as one line and exits non-zero, no traceback."""
+
+
+class FacepointsError(Exception):
+    """Base class: the message is complete and fit to show a user as it is."""
+
+
+class DataError(FacepointsError):
+    """A data file is missing, unreadable or malformed. The message names the file (and row)."""
+
+    def __init__(self, path, problem: str, row: int | None = None):
+        where = f"{path}" if row is None else f"{path}: row {row}"
+        super().__init__(f"{where}: {problem}")
+        self.path, self.problem, self.row = path, problem, row
+
+
+class ModelError(FacepointsError):
+    """A model file is missing, corrupt or does not fit the request."""
