@@ -1,0 +1,144 @@
+"""The default model: residual encoder, top-down decoder, one heatmap per keypoint, soft-argmax.
+
+Integral regression (Sun et al., 2018) reads each keypoint as the expected position under the
+softmax of its heatmap: differentiable, sub-pixel, trained directly on pixel coordinates, and
+never outside the image. The encoder goes down to 1/16 for a face-wide receptive field; the
+decoder brings that context back to 1/4 (by default), where the heatmaps are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .common import normalize_input
+from .registry import register_model
+
+ENCODER_STRIDES = (2, 4, 8, 16)
+
+
+def conv_bn_act(in_chans: int, out_chans: int, kernel_size: int = 3, stride: int = 1,
+                act: bool = True) -> nn.Sequential:
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_chans, out_chans, kernel_size, stride, kernel_size // 2, bias=False),
+        nn.BatchNorm2d(out_chans),
+    ]
+    if act:
+        layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class ResidualBlock(nn.Module):
+    """ResNet's basic block: two 3x3 convs plus a (projected where shapes change) shortcut."""
+
+    def __init__(self, in_chans: int, out_chans: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = conv_bn_act(in_chans, out_chans, 3, stride)
+        self.conv2 = conv_bn_act(out_chans, out_chans, 3, act=False)
+        self.shortcut = (
+            nn.Identity() if stride == 1 and in_chans == out_chans
+            else conv_bn_act(in_chans, out_chans, 1, stride, act=False)
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.relu(self.conv2(self.conv1(x)) + self.shortcut(x))
+
+
+class Encoder(nn.Module):
+    """A full-resolution stem, then residual stages at strides 2, 4, 8 and 16."""
+
+    def __init__(self, in_chans: int, widths: Sequence[int], depths: Sequence[int]) -> None:
+        super().__init__()
+        # The stem's full-resolution conv keeps fine detail that striding would alias away.
+        self.stem = conv_bn_act(in_chans, widths[0] // 2)
+        stages, width = [], widths[0] // 2
+        for out_width, depth in zip(widths, depths, strict=True):
+            blocks = [ResidualBlock(width, out_width, stride=2)]
+            blocks += [ResidualBlock(out_width, out_width) for _ in range(depth - 1)]
+            stages.append(nn.Sequential(*blocks))
+            width = out_width
+        self.stages = nn.ModuleList(stages)
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        """Feature maps at strides 2, 4, 8, 16 (finest first)."""
+        features, x = [], self.stem(x)
+        for stage in self.stages:
+            x = stage(x)
+            features.append(x)
+        return features
+
+
+class TopDownDecoder(nn.Module):
+    """FPN-style: start from the coarsest map, upsample, add a 1x1 lateral, refine with a 3x3."""
+
+    def __init__(self, in_widths: Sequence[int], width: int) -> None:
+        super().__init__()
+        self.laterals = nn.ModuleList(conv_bn_act(w, width, 1, act=False) for w in in_widths)
+        self.refines = nn.ModuleList(conv_bn_act(width, width) for _ in in_widths[:-1])
+
+    def forward(self, features: Sequence[Tensor]) -> Tensor:
+        """features: finest first, each twice the size of the next; returns the finest's size."""
+        x = F.relu(self.laterals[-1](features[-1]))
+        for i in reversed(range(len(features) - 1)):
+            skip = self.laterals[i](features[i])
+            x = self.refines[i](F.interpolate(x, size=skip.shape[-2:], mode="nearest") + skip)
+        return x
+
+
+def soft_argmax(logits: Tensor, stride: int) -> Tensor:
+    """(N, K, h, w) heatmap logits -> (N, K, 2) expected (x, y) in input pixel coordinates.
+
+    Cell i at stride s covers input pixels i*s .. i*s+s-1, so its centre is i*s + (s-1)/2.
+    Computed in float32 under any autocast: bf16 would cost ~0.5% of the image in precision.
+    """
+    n, k, h, w = logits.shape
+    with torch.autocast(logits.device.type, enabled=False):
+        probs = logits.float().flatten(2).softmax(-1).view(n, k, h, w)
+        xs = torch.arange(w, device=logits.device, dtype=torch.float32) * stride + (stride - 1) / 2
+        ys = torch.arange(h, device=logits.device, dtype=torch.float32) * stride + (stride - 1) / 2
+        x = (probs.sum(2) * xs).sum(-1)
+        y = (probs.sum(3) * ys).sum(-1)
+    return torch.stack((x, y), -1)
+
+
+class IntegralNet(nn.Module):
+    """Residual encoder + top-down decoder + per-keypoint heatmaps read out by soft-argmax."""
+
+    def __init__(self, num_keypoints: int, in_chans: int = 1, image_size: int = 96,
+                 width: int = 32, depths: Sequence[int] = (1, 2, 2, 1),
+                 decoder_width: int | None = None, heatmap_stride: int = 4) -> None:
+        super().__init__()
+        if heatmap_stride not in ENCODER_STRIDES[:-1]:
+            raise ValueError(f"heatmap_stride must be one of {ENCODER_STRIDES[:-1]}, got {heatmap_stride}")
+        if image_size % ENCODER_STRIDES[-1]:
+            raise ValueError(f"image_size must be divisible by {ENCODER_STRIDES[-1]}, got {image_size}")
+        self.num_keypoints, self.in_chans, self.image_size = num_keypoints, in_chans, image_size
+        self.stride = heatmap_stride
+        widths = [width * 2**i for i in range(len(ENCODER_STRIDES))]
+        self.encoder = Encoder(in_chans, widths, depths)
+        self._first_level = ENCODER_STRIDES.index(heatmap_stride)
+        decoder_width = decoder_width or 2 * width
+        self.decoder = TopDownDecoder(widths[self._first_level:], decoder_width)
+        self.head = nn.Conv2d(decoder_width, num_keypoints, 1)
+        # Near-flat heatmaps at init: an untrained net predicts about the image centre.
+        nn.init.normal_(self.head.weight, std=0.01)
+        nn.init.zeros_(self.head.bias)
+
+    def heatmaps(self, x: Tensor) -> Tensor:
+        """(N, K, H/stride, W/stride) heatmap logits, float32; softmax gives each point's belief."""
+        features = self.encoder(normalize_input(x))[self._first_level:]
+        features = self.decoder(features)
+        # The last conv runs in float32 too: bf16 logits would blur the softmax's sub-pixel weights.
+        with torch.autocast(x.device.type, enabled=False):
+            return self.head(features.float())
+
+    def forward(self, x: Tensor) -> Tensor:
+        return soft_argmax(self.heatmaps(x), self.stride)
+
+
+@register_model
+def integral(num_keypoints: int, in_chans: int = 1, image_size: int = 96, **cfg) -> IntegralNet:
+    return IntegralNet(num_keypoints, in_chans, image_size, **cfg)

@@ -1,0 +1,53 @@
+"""Inference-time compositions of trained models. They export to ONNX as one graph."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class FlipAveraged(nn.Module):
+    """Average a model's prediction with its mirrored prediction on the mirrored image.
+
+    In a label frame offset by ``o`` from pixel centres, mirroring maps x to (W - 1 + 2o) - x."""
+
+    def __init__(self, model: nn.Module, flip_permutation, label_offset: float):
+        super().__init__()
+        self.model = model
+        self.register_buffer("flip_permutation", torch.as_tensor(flip_permutation, dtype=torch.long))
+        self.register_buffer("label_offset", torch.tensor(float(label_offset)))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        n, width = images.shape[0], images.shape[-1]
+        both = self.model(torch.cat([images, images.flip(-1)], dim=0))
+        direct, mirrored = both[:n], both[n:]
+        mirrored = mirrored[:, self.flip_permutation]
+        axis = (width - 1) + 2 * self.label_offset
+        unflipped = torch.stack([axis - mirrored[..., 0], mirrored[..., 1]], dim=-1)
+        return (direct + unflipped) / 2
+
+
+class Ensemble(nn.Module):
+    """Mean of independently trained members' predictions."""
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(images) for m in self.members]).mean(0)
+
+
+class CorePlusFull(nn.Module):
+    """The seed notebooks' two-model scheme: one model trained on every row for the keypoints
+    nearly every row labels (core), one trained on complete rows for the rest."""
+
+    def __init__(self, full: nn.Module, core: nn.Module, num_keypoints: int, core_indices):
+        super().__init__()
+        self.full, self.core = full, core
+        is_core = torch.zeros(num_keypoints, dtype=torch.bool)
+        is_core[list(core_indices)] = True
+        self.register_buffer("is_core", is_core[None, :, None])
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return torch.where(self.is_core, self.core(images), self.full(images))

@@ -1,0 +1,71 @@
+"""Run an exported keypoint model with ONNX Runtime. Imports no torch: this is the inference path."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from facepoints.errors import ModelError
+from facepoints.schemes import Scheme, get_scheme
+
+METADATA_KEY = "facepoints"
+BUNDLED = {"fkd15": "fkd15.onnx"}
+
+
+def bundled_model_path(name: str) -> Path:
+    """Path of a default model shipped inside the package."""
+    if name not in BUNDLED:
+        raise ModelError(f"no bundled model {name!r}; bundled: {', '.join(BUNDLED)}")
+    return Path(str(resources.files("facepoints") / "assets" / BUNDLED[name]))
+
+
+def resolve_model_path(model: str | Path) -> Path:
+    """A .onnx file, a run folder from `facepoints train` (its model.onnx), or a bundled name."""
+    if str(model) in BUNDLED:
+        return bundled_model_path(str(model))
+    path = Path(model)
+    if path.is_dir():
+        path = path / "model.onnx"
+    if not path.is_file():
+        raise ModelError(f"{model}: no such model file or run folder")
+    return path
+
+
+class KeypointModel:
+    """A keypoint model and its metadata: scheme, input size, channels, framing."""
+
+    def __init__(self, path: str | Path, threads: int | None = None):
+        self.path = resolve_model_path(path)
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+            raw = self.session.get_modelmeta().custom_metadata_map[METADATA_KEY]
+            self.metadata = json.loads(raw)
+        except KeyError:
+            raise ModelError(f"{self.path}: not a facepoints model (no '{METADATA_KEY}' metadata)") from None
+        except Exception as e:  # onnxruntime raises its own error types for corrupt files
+            raise ModelError(f"{self.path}: cannot load ONNX model ({str(e).splitlines()[0]})") from None
+        self.scheme: Scheme = get_scheme(self.metadata["scheme"])
+        self.image_size: tuple[int, int] = tuple(self.metadata["image_size"])
+        self.channels: int = int(self.metadata["channels"])
+
+    def predict(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+        """uint8 (N, H, W) or (N, H, W, C) images of the model's size -> (N, K, 2) float32."""
+        images = np.asarray(images)
+        if images.ndim == 3:
+            images = images[..., None]
+        expected = (*self.image_size, self.channels)
+        if images.shape[1:] != expected:
+            raise ModelError(f"{self.path}: expects images of shape {expected}, got {images.shape[1:]}")
+        batches = [
+            self.session.run(None, {"images": images[i : i + batch_size].transpose(0, 3, 1, 2).astype(np.float32) / 255.0})[0]
+            for i in range(0, len(images), batch_size)
+        ]
+        return np.concatenate(batches) if batches else np.zeros((0, self.scheme.num_keypoints, 2), np.float32)

@@ -1,0 +1,80 @@
+"""Training configuration and the named recipes: the seed notebooks' and our default."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from facepoints.errors import FacepointsError
+
+STRATEGIES = ("masked", "drop", "ffill", "mean", "linear", "pseudo", "split")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str = "integral"
+    model_cfg: dict = field(default_factory=dict)
+    # How rows with missing keypoints are used; see training/strategies.py.
+    strategy: str = "masked"
+    augment: str = "full"  # a transforms.AUGMENT_PRESETS name
+    loss: str = "l1"  # l1 | mse
+    optimizer: str = "adamw"  # adamw | adam
+    schedule: str = "cosine"  # cosine | constant
+    epochs: int = 300
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    patience: int = 60  # epochs without a better validation RMSE before stopping
+    val_fraction: float = 0.2
+    seed: int = 0
+    # Learn where the labels' origin sits relative to pixel centres (1-based labels sit +1 px),
+    # so flips and rotations move labels exactly as they move pixels.
+    learn_label_offset: bool = True
+    flip_tta: bool = True  # average with the prediction on the mirrored face
+    ensemble: int = 1  # independently seeded models averaged at inference
+    precision: str = "auto"  # auto: bf16-mixed on CUDA, 32-true on CPU
+    devices: int = 1
+
+    def __post_init__(self):
+        if self.strategy not in STRATEGIES:
+            raise FacepointsError(f"unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
+        if self.loss not in ("l1", "mse"):
+            raise FacepointsError(f"unknown loss {self.loss!r}; choose l1 or mse")
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> "TrainConfig":
+        data = json.loads(Path(path).read_text())
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def but(self, **changes) -> "TrainConfig":
+        return replace(self, **changes)
+
+
+# The seed notebooks' recipes, re-created, and the default. The seeds trained with MSE, Adam,
+# constant learning rates and little or no augmentation.
+_SEED = TrainConfig(
+    loss="mse", optimizer="adam", schedule="constant", lr=1e-3, weight_decay=0.0,
+    epochs=150, patience=25, learn_label_offset=False, flip_tta=False,
+)
+RECIPES: dict[str, TrainConfig] = {
+    "mean": _SEED.but(model="mean", augment="none", lr=5e-2, epochs=60),
+    "nouri": _SEED.but(model="nouri", strategy="drop", augment="flip"),
+    "lenet5": _SEED.but(model="lenet5", strategy="split", augment="flip_brightness"),
+    "vgg_like": _SEED.but(model="vgg_like", strategy="ffill", augment="none"),
+    "conv12": _SEED.but(model="conv12", strategy="ffill", augment="none"),
+    "conv4": _SEED.but(model="conv4", strategy="drop", augment="none"),
+    "default": TrainConfig(),
+}
+
+
+def recipe(name: str, **overrides) -> TrainConfig:
+    try:
+        base = RECIPES[name]
+    except KeyError:
+        raise FacepointsError(f"unknown recipe {name!r}; choose one of {', '.join(RECIPES)}") from None
+    return base.but(**overrides)

@@ -1,0 +1,109 @@
+"""One model, one training set: Lightning does the loop, checkpoints, early stopping and DDP."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
+from pytorch_lightning.loggers import CSVLogger
+from torch.utils.data import DataLoader, TensorDataset
+
+from facepoints.data import KeypointSet
+from facepoints.models import create_model
+from facepoints.training.checkpoint_io import SafetensorsCheckpointIO, load_tree
+from facepoints.training.config import TrainConfig
+from facepoints.training.module import KeypointModule
+
+CHECKPOINT_SUFFIX = ".safetensors"
+
+
+def _loader(ks: KeypointSet, batch_size: int, shuffle: bool) -> DataLoader:
+    tensors = TensorDataset(
+        torch.from_numpy(np.ascontiguousarray(ks.images)),
+        torch.from_numpy(ks.points),
+        torch.from_numpy(ks.mask),
+    )
+    return DataLoader(
+        tensors, batch_size=batch_size, shuffle=shuffle, drop_last=shuffle and len(ks) > batch_size,
+        pin_memory=torch.cuda.is_available(),
+    )
+
+
+def _precision(config: TrainConfig) -> str:
+    if config.precision != "auto":
+        return config.precision
+    return "bf16-mixed" if torch.cuda.is_available() else "32-true"
+
+
+def build_module(config: TrainConfig, ks: KeypointSet) -> KeypointModule:
+    model = create_model(
+        config.model, ks.scheme.num_keypoints, in_chans=ks.channels, image_size=ks.image_size[0],
+        **config.model_cfg,
+    )
+    return KeypointModule(model, config, ks.scheme.flip_permutation())
+
+
+def fit_module(
+    config: TrainConfig, train_set: KeypointSet, val_set: KeypointSet | None, work_dir: Path,
+    progress: bool = True,
+) -> KeypointModule:
+    """Train (or resume, or reload a finished) module in ``work_dir``; return it with its best weights."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    pl.seed_everything(config.seed, workers=True, verbose=False)
+    module = build_module(config, train_set)
+    if hasattr(module.model, "fit"):  # closed-form start (the mean-shape benchmark)
+        module.model.fit(torch.from_numpy(train_set.points), torch.from_numpy(train_set.mask))
+
+    best = work_dir / f"best{CHECKPOINT_SUFFIX}"
+    done = work_dir / "done"
+    if not done.exists() and config.epochs > 0:
+        validate = val_set is not None and len(val_set) > 0
+        checkpoint = ModelCheckpoint(
+            dirpath=work_dir, filename="best", monitor="val_rmse" if validate else None,
+            mode="min", save_last=True, save_top_k=1,
+        )
+        checkpoint.FILE_EXTENSION = CHECKPOINT_SUFFIX
+        callbacks = [checkpoint]
+        if validate:
+            callbacks.append(EarlyStopping("val_rmse", patience=config.patience, mode="min"))
+        if progress:
+            callbacks.append(RichProgressBar(leave=False))
+        trainer = pl.Trainer(
+            max_epochs=config.epochs,
+            accelerator="auto",
+            devices=config.devices,
+            precision=_precision(config),
+            callbacks=callbacks,
+            logger=CSVLogger(work_dir, name="", version=""),
+            plugins=[SafetensorsCheckpointIO()],
+            enable_progress_bar=progress,
+            enable_model_summary=False,
+            log_every_n_steps=1,
+            num_sanity_val_steps=0,
+        )
+        last = work_dir / f"last{CHECKPOINT_SUFFIX}"
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", ".*does not have many workers.*")
+            warnings.filterwarnings("ignore", ".*GPU available but not used.*")
+            trainer.fit(
+                module,
+                train_dataloaders=_loader(train_set, config.batch_size, shuffle=True),
+                val_dataloaders=_loader(val_set, 256, shuffle=False) if validate else None,
+                ckpt_path=str(last) if last.exists() else None,
+            )
+        if trainer.global_rank != 0:
+            return module
+        done.write_text("finished\n")
+    if best.exists():
+        state = load_tree(best)["state_dict"]
+        module.load_state_dict(state)
+    return module.eval()
+
+
+logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
+logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)

@@ -1,0 +1,95 @@
+"""The LightningModule: augmentation on the device, masked loss, learned label origin."""
+
+from __future__ import annotations
+
+import math
+
+import pytorch_lightning as pl
+import torch
+import torchmetrics
+from torch import nn
+
+from facepoints.training.config import TrainConfig
+from facepoints.transforms import AUGMENT_PRESETS, augment_batch
+
+
+def to_model_input(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, H, W) or (N, H, W, C) -> float (N, C, H, W) in [0, 1]."""
+    images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
+    return images.float().div_(255.0)
+
+
+def masked_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, kind: str) -> torch.Tensor:
+    """Mean loss over labelled coordinates only: a missing keypoint contributes nothing."""
+    diff = (pred.float() - target) * mask[..., None]
+    per_coord = diff.abs() if kind == "l1" else diff.square()
+    return per_coord.sum() / (2 * mask.sum()).clamp(min=1)
+
+
+class MaskedRMSE(torchmetrics.Metric):
+    """Kaggle RMSE over labelled coordinates, summed across batches and ranks before the root."""
+
+    def __init__(self):
+        super().__init__()
+        self.add_state("squared", default=torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("count", default=torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
+
+    def update(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> None:
+        self.squared += (((pred.float() - target) ** 2) * mask[..., None]).sum().double()
+        self.count += 2 * mask.sum()
+
+    def compute(self) -> torch.Tensor:
+        return (self.squared / self.count.clamp(min=1)).sqrt().float()
+
+
+class KeypointModule(pl.LightningModule):
+    def __init__(self, model: nn.Module, config: TrainConfig, flip_permutation):
+        super().__init__()
+        self.model = model
+        self.config = config
+        self.augment = AUGMENT_PRESETS[config.augment]
+        self.register_buffer("flip_permutation", torch.as_tensor(flip_permutation, dtype=torch.long))
+        # Where the labels' origin sits relative to pixel centres, in pixels on both axes.
+        self.label_offset = nn.Parameter(torch.zeros(()), requires_grad=config.learn_label_offset)
+        self.val_rmse = MaskedRMSE()
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.model(images)
+
+    def training_step(self, batch, batch_idx):
+        images, points, mask = batch
+        images, points, mask = augment_batch(
+            to_model_input(images), points, mask, self.augment, self.flip_permutation,
+            origin_offset=self.label_offset,
+        )
+        loss = masked_loss(self.model(images), points, mask, self.config.loss)
+        self.log("train_loss", loss, on_step=False, on_epoch=True, sync_dist=True)
+        return loss
+
+    def validation_step(self, batch, batch_idx):
+        images, points, mask = batch
+        self.val_rmse.update(self.model(to_model_input(images)), points, mask)
+        self.log("val_rmse", self.val_rmse, on_step=False, on_epoch=True, prog_bar=True)
+
+    def on_train_epoch_end(self):
+        self.log("label_offset", self.label_offset.detach(), sync_dist=True)
+
+    def configure_optimizers(self):
+        cfg = self.config
+        params = [p for p in self.parameters() if p.requires_grad]
+        if cfg.optimizer == "adam":
+            optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        else:
+            optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        if cfg.schedule == "constant":
+            return optimizer
+        total = max(1, self.trainer.estimated_stepping_batches)
+        warmup = min(500, total // 20)
+
+        def cosine_with_warmup(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / warmup
+            return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_with_warmup)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

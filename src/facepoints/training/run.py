@@ -1,0 +1,120 @@
+"""A training run: data in, a self-contained run folder out.
+
+The run folder is the unit of reproducibility: config.json, metrics.csv, curves.png,
+model.safetensors, model.onnx, scores.json and a model card."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import save_file
+
+from facepoints import __version__
+from facepoints.data import KeypointSet
+from facepoints.data.fkd import read_fkd_training, read_groups
+from facepoints.evaluation import score
+from facepoints.export import export_onnx
+from facepoints.fileio import atomic_path, write_text_atomic
+from facepoints.plots import keypoint_grid, learning_curves
+from facepoints.training.config import TrainConfig
+from facepoints.training.split import split_by_group
+from facepoints.training.strategies import fit_predictor, predict
+
+# How the Kaggle-layout faces are framed: the crop the model expects (data/README of the set).
+FKD_FRAMING = {"eye_midpoint": [48.3, 37.8], "eye_distance": 36.0}
+DATA_TERMS = (
+    "Trained on faces from YouTube Faces (Wolf, Hassner, Maoz, CVPR 2011) in the Kaggle Facial "
+    "Keypoints layout. The data is offered by its authors for research; the model inherits those "
+    "terms: use it for research, and do not redistribute the data."
+)
+
+
+def load_training_set(data: Path, groups: Path | None, exclude_rows: set[int] | None = None) -> KeypointSet:
+    dataset = read_fkd_training(data)
+    if groups is not None:
+        dataset.groups = read_groups(groups, len(dataset))
+    if exclude_rows:
+        dataset = dataset.subset(~np.isin(dataset.rows, sorted(exclude_rows)))
+    return dataset
+
+
+def train_run(config: TrainConfig, data: Path, out: Path, groups: Path | None = None,
+              exclude_rows: set[int] | None = None, progress: bool = True) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = load_training_set(data, groups, exclude_rows)
+    train_set, val_set = split_by_group(dataset, config.val_fraction, config.seed)
+    write_text_atomic(out / "config.json", config.to_json())
+
+    started = time.perf_counter()
+    predictor = fit_predictor(config, train_set, val_set if len(val_set) else None, out, progress)
+    seconds = time.perf_counter() - started
+
+    predictor = predictor.cpu().float().eval()
+    result = {
+        "train_rows": len(train_set), "val_rows": len(val_set), "val_groups": _count_groups(val_set),
+        "train_seconds": round(seconds, 1), "device": _device_name(), "excluded_rows": len(exclude_rows or ()),
+    }
+    if len(val_set):
+        pred = predict(predictor, val_set.images)
+        result["val"] = score(pred, val_set.points, val_set.mask, val_set.scheme).as_dict()
+        _worst_predictions(val_set, pred, out / "worst.png")
+    write_text_atomic(out / "scores.json", json.dumps(result, indent=2))
+
+    with atomic_path(out / "model.safetensors") as tmp:
+        state = {k: v.contiguous().clone() for k, v in predictor.state_dict().items()}
+        save_file(state, str(tmp), metadata={"config": config.to_json()})
+    export_onnx(
+        predictor, out / "model.onnx", scheme=dataset.scheme.name, image_size=dataset.image_size,
+        channels=dataset.channels, extra={"framing": FKD_FRAMING, "config": config.to_json(), "terms": DATA_TERMS},
+    )
+    metrics = sorted(out.rglob("metrics.csv"))
+    if metrics:
+        learning_curves(metrics, out / "curves.png")
+    write_text_atomic(out / "card.md", model_card(config, dataset, result))
+    return result
+
+
+def _count_groups(ks: KeypointSet) -> int | None:
+    return None if ks.groups is None else int(len(np.unique(ks.groups)))
+
+
+def _device_name() -> str:
+    return torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({platform.processor() or platform.machine()})"
+
+
+def _worst_predictions(ks: KeypointSet, pred: np.ndarray, path: Path, count: int = 12) -> None:
+    from facepoints.evaluation import per_image_error
+
+    errors = per_image_error(pred, ks.points, ks.mask)
+    worst = np.argsort(-errors)[:count]
+    titles = [f"row {ks.rows[i]}: {errors[i]:.1f} px" for i in worst]
+    keypoint_grid(ks.images[worst], pred[worst], ks.points[worst], ks.mask[worst], titles, path)
+
+
+def model_card(config: TrainConfig, dataset: KeypointSet, result: dict) -> str:
+    val = result.get("val")
+    scores = (
+        f"- Validation RMSE {val['rmse']:.3f} px, MAE {val['mae']:.3f} px, NME {val['nme']:.4f} "
+        f"on {result['val_rows']} rows of {result['val_groups'] or 'unknown'} held-out identities.\n"
+        if val else "- Trained on all rows: no held-out score. See docs/benchmarks.md for validated runs.\n"
+    )
+    return f"""# facepoints model card
+
+- Scheme: {dataset.scheme.name} ({dataset.scheme.num_keypoints} keypoints), input {dataset.image_size[1]}x{dataset.image_size[0]}, {dataset.channels} channel(s).
+- Architecture: {config.model}; missing keypoints: {config.strategy}; augmentation: {config.augment}; flip test-time averaging: {config.flip_tta}; ensemble of {config.ensemble}.
+- Data: {dataset.source} ({result['train_rows']} training rows).
+{scores}- Trained in {result['train_seconds']} s on {result['device']} with facepoints {__version__}.
+
+## Limits
+- Expects a face framed like the Kaggle images: grey 96x96, eyes level, eye midpoint near (48.3, 37.8), eyes about 36 px apart.
+- Coordinates are in the training labels' frame (the Kaggle files' own convention).
+- Faces unlike the training data (profile views, heavy occlusion, children, rare lighting) score worse.
+
+## Terms
+{DATA_TERMS}
+"""
