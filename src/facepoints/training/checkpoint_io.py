@@ -25,7 +25,7 @@ _TREE_KEY = "facepoints.checkpoint"
 def _encode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
     if isinstance(value, torch.Tensor):
         key = f"t{len(tensors)}"
-        tensors[key] = value.detach().cpu().contiguous()
+        tensors[key] = value.detach().cpu().clone().contiguous()
         return {"__tensor__": key}
     if isinstance(value, dict):
         return {"__dict__": [[_encode(k, tensors), _encode(v, tensors)] for k, v in value.items()]}

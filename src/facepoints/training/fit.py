@@ -90,6 +90,8 @@ def fit_module(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", ".*does not have many workers.*")
             warnings.filterwarnings("ignore", ".*GPU available but not used.*")
+            warnings.filterwarnings("ignore", ".*exists and is not empty.*")
+            warnings.filterwarnings("ignore", ".*LeafSpec.*")
             trainer.fit(
                 module,
                 train_dataloaders=_loader(train_set, config.batch_size, shuffle=True),

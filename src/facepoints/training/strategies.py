@@ -25,7 +25,7 @@ def predictor_of(module: KeypointModule, config: TrainConfig) -> nn.Module:
     """The inference graph of one trained module: the bare model, or flip-averaged."""
     if not config.flip_tta:
         return module.model
-    return FlipAveraged(module.model, module.flip_permutation.cpu(), float(module.label_offset))
+    return FlipAveraged(module.model, module.flip_permutation.cpu(), float(module.label_offset.detach()))
 
 
 @torch.no_grad()

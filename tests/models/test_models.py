@@ -1,0 +1,167 @@
+"""The model contract: shapes, pixel coordinates, gradients, ONNX parity and a tiny overfit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from facepoints.models import create_model, list_models
+from facepoints.models.common import to_normalized, to_pixels
+from facepoints.models.integral import soft_argmax
+
+SEED_MODELS = {"mean", "nouri", "lenet5", "vgg_like", "conv12", "conv4"}
+INTEGRAL_STRIDE = create_model("integral", 1).stride
+
+
+def test_registry_lists_every_architecture():
+    assert set(list_models()) == SEED_MODELS | {"integral"}
+
+
+def test_unknown_model_is_a_key_error_naming_the_known_ones():
+    with pytest.raises(KeyError, match="integral.*nouri"):
+        create_model("resnet9000", 15)
+
+
+def test_unknown_option_is_rejected():
+    with pytest.raises(TypeError):
+        create_model("nouri", 15, width=64)
+
+
+def test_pixel_mapping_puts_pixel_centres_on_integers():
+    u = torch.tensor([-1.0, 0.0, 1.0])
+    assert to_pixels(u, 96).tolist() == [-0.5, 47.5, 95.5]
+    assert torch.allclose(to_normalized(to_pixels(u, 96), 96), u)
+
+
+def _model_cases():
+    for name in list_models():
+        sizes = (96, 128) if name == "integral" else (96,)
+        for image_size in sizes:
+            for num_keypoints in (15, 68):
+                for in_chans in (1, 3):
+                    yield pytest.param(name, num_keypoints, in_chans, image_size,
+                                       id=f"{name}-k{num_keypoints}-c{in_chans}-{image_size}px")
+
+
+@pytest.mark.parametrize("name,num_keypoints,in_chans,image_size", _model_cases())
+def test_untrained_model_keeps_the_contract(name, num_keypoints, in_chans, image_size):
+    torch.manual_seed(0)
+    model = create_model(name, num_keypoints, in_chans=in_chans, image_size=image_size).eval()
+    assert (model.num_keypoints, model.in_chans, model.image_size) == (num_keypoints, in_chans, image_size)
+
+    with torch.no_grad():
+        points = model(torch.rand(2, in_chans, image_size, image_size))
+
+    assert points.shape == (2, num_keypoints, 2) and points.dtype == torch.float32
+    assert torch.isfinite(points).all()
+    assert points.min() >= -0.5 and points.max() <= image_size - 0.5, "outside the image"
+    centre = (image_size - 1) / 2
+    assert (points - centre).abs().max() < image_size / 8, "an untrained net should start near the centre"
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_gradient_reaches_every_parameter(name):
+    torch.manual_seed(0)
+    model = create_model(name, 15).train()
+    points = model(torch.rand(4, 1, 96, 96))
+    torch.nn.functional.mse_loss(points, torch.rand_like(points) * 96).backward()
+    for param_name, param in model.named_parameters():
+        assert param.grad is not None, f"{param_name} is not used"
+        assert torch.isfinite(param.grad).all() and param.grad.abs().sum() > 0, f"{param_name} gets no gradient"
+
+
+def test_integral_fits_the_size_budget():
+    model = create_model("integral", 68, in_chans=3)
+    assert sum(p.numel() for p in model.parameters()) <= 4_000_000
+
+
+def test_integral_heatmaps_are_read_at_the_declared_stride():
+    model = create_model("integral", 5, image_size=128).eval()
+    with torch.no_grad():
+        heatmaps = model.heatmaps(torch.rand(1, 1, 128, 128))
+    assert heatmaps.shape == (1, 5, 128 // model.stride, 128 // model.stride)
+
+
+@pytest.mark.parametrize("stride", sorted({1, INTEGRAL_STRIDE}))
+def test_soft_argmax_returns_the_peak_cells_pixel_centre(stride):
+    h, w = 24, 20
+    peaks = [(0, 0), (h - 1, w - 1), (3, 17), (15, 2)]  # (row, col); rows != cols catches x/y swaps
+    logits = torch.zeros(2, len(peaks), h, w)
+    for k, (row, col) in enumerate(peaks):
+        logits[:, k, row, col] = 50.0
+
+    points = soft_argmax(logits, stride)
+
+    centre = lambda i: i * stride + (stride - 1) / 2  # noqa: E731
+    expected = torch.tensor([[centre(col), centre(row)] for row, col in peaks]).expand(2, -1, -1)
+    assert torch.allclose(points, expected, atol=0.05)
+
+
+def test_integral_stays_float32_under_bf16_autocast():
+    model = create_model("integral", 5).eval()
+    x = torch.rand(2, 1, 96, 96)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        assert model.heatmaps(x).dtype == torch.float32
+        assert model(x).dtype == torch.float32
+
+
+def test_mean_fit_sets_the_masked_mean():
+    points = torch.tensor([[[10.0, 20.0], [float("nan"), float("nan")]],
+                           [[30.0, 40.0], [50.0, 60.0]]])
+    mask = torch.tensor([[True, False], [True, True]])
+    model = create_model("mean", 2).fit(points, mask)
+    predicted = model(torch.zeros(3, 1, 96, 96))
+    assert predicted.shape == (3, 2, 2)
+    assert torch.allclose(predicted, torch.tensor([[20.0, 30.0], [50.0, 60.0]]).expand(3, -1, -1), atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["integral", "lenet5"])
+def test_onnx_export_matches_pytorch(name, tmp_path):
+    import onnxruntime as ort
+
+    torch.manual_seed(0)
+    model = create_model(name, 15).eval()
+    path = tmp_path / f"{name}.onnx"
+    torch.onnx.export(
+        model, (torch.rand(2, 1, 96, 96),), str(path), dynamo=True, external_data=False,
+        input_names=["image"], output_names=["keypoints"],
+        dynamic_shapes={"x": {0: torch.export.Dim("batch")}}, verbose=False,
+    )
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    images = torch.rand(5, 1, 96, 96)  # not the export batch size: the batch axis is dynamic
+
+    (onnx_points,) = session.run(None, {"image": images.numpy()})
+
+    with torch.no_grad():
+        torch_points = model(images).numpy()
+    assert onnx_points.shape == torch_points.shape
+    assert np.abs(onnx_points - torch_points).max() < 1e-3
+
+
+def _dot_images(points: torch.Tensor, image_size: int) -> torch.Tensor:
+    """One Gaussian dot per keypoint, keypoint k at its own brightness so the net can tell them apart."""
+    grid = torch.arange(image_size, dtype=torch.float32)
+    dx = grid - points[..., 0, None, None]
+    dy = grid[:, None] - points[..., 1, None, None]
+    brightness = torch.linspace(1.0, 0.4, points.shape[1])[None, :, None, None]
+    return (brightness * torch.exp(-(dx**2 + dy**2) / (2 * 1.5**2))).amax(1, keepdim=True)
+
+
+def test_integral_overfits_dots_to_subpixel_positions():
+    torch.manual_seed(0)
+    image_size, num_keypoints = 96, 3
+    points = torch.rand(8, num_keypoints, 2) * (image_size - 24) + 12
+    images = _dot_images(points, image_size)
+    model = create_model("integral", num_keypoints, image_size=image_size, width=16)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+
+    for _ in range(100):
+        loss = (model(images) - points).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    with torch.no_grad():
+        error = (model.eval()(images) - points).norm(dim=-1).mean()
+    assert error < 2.0, f"mean error {error:.2f} px"
