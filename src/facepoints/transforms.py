@@ -199,6 +199,8 @@ def inside_image(
 
 
 def _permutation_tensor(flip_permutation: FlipPermutation, device: torch.device) -> Tensor:
+    if isinstance(flip_permutation, Tensor):
+        return flip_permutation.to(device=device, dtype=torch.long)
     return torch.as_tensor(np.asarray(flip_permutation), dtype=torch.long, device=device)
 
 

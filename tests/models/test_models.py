@@ -34,14 +34,15 @@ def test_pixel_mapping_puts_pixel_centres_on_integers():
     assert torch.allclose(to_normalized(to_pixels(u, 96), 96), u)
 
 
-def _model_cases():
-    for name in list_models():
-        sizes = (96, 128) if name == "integral" else (96,)
-        for image_size in sizes:
-            for num_keypoints in (15, 68):
-                for in_chans in (1, 3):
-                    yield pytest.param(name, num_keypoints, in_chans, image_size,
-                                       id=f"{name}-k{num_keypoints}-c{in_chans}-{image_size}px")
+def _model_cases() -> list:
+    return [
+        pytest.param(name, num_keypoints, in_chans, image_size,
+                     id=f"{name}-k{num_keypoints}-c{in_chans}-{image_size}px")
+        for name in list_models()
+        for image_size in ((96, 128) if name == "integral" else (96,))
+        for num_keypoints in (15, 68)
+        for in_chans in (1, 3)
+    ]
 
 
 @pytest.mark.parametrize("name,num_keypoints,in_chans,image_size", _model_cases())
@@ -74,6 +75,11 @@ def test_gradient_reaches_every_parameter(name):
 def test_integral_fits_the_size_budget():
     model = create_model("integral", 68, in_chans=3)
     assert sum(p.numel() for p in model.parameters()) <= 4_000_000
+
+
+def test_integral_rejects_sizes_its_strides_do_not_divide():
+    with pytest.raises(ValueError, match="divisible"):
+        create_model("integral", 5, image_size=100)
 
 
 def test_integral_heatmaps_are_read_at_the_declared_stride():

@@ -21,7 +21,7 @@ class TrainConfig:
     loss: str = "l1"  # l1 | mse
     optimizer: str = "adamw"  # adamw | adam
     schedule: str = "cosine"  # cosine | constant
-    epochs: int = 300
+    epochs: int = 250
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 1e-4

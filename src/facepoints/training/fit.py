@@ -20,6 +20,7 @@ from facepoints.training.config import TrainConfig
 from facepoints.training.module import KeypointModule
 
 CHECKPOINT_SUFFIX = ".safetensors"
+RESUME_EVERY = 5  # epochs between full (optimizer included) checkpoints
 
 
 def _loader(ks: KeypointSet, batch_size: int, shuffle: bool) -> DataLoader:
@@ -63,12 +64,15 @@ def fit_module(
     done = work_dir / "done"
     if not done.exists() and config.epochs > 0:
         validate = val_set is not None and len(val_set) > 0
-        checkpoint = ModelCheckpoint(
-            dirpath=work_dir, filename="best", monitor="val_rmse" if validate else None,
-            mode="min", save_last=True, save_top_k=1,
+        # Best weights whenever validation improves; the full state for resuming every few epochs.
+        best_weights = ModelCheckpoint(
+            dirpath=work_dir, filename="best", monitor="val_rmse" if validate else None, mode="min",
+            save_top_k=1, save_weights_only=True,
         )
-        checkpoint.FILE_EXTENSION = CHECKPOINT_SUFFIX
-        callbacks = [checkpoint]
+        resumable = ModelCheckpoint(dirpath=work_dir, filename="last", every_n_epochs=RESUME_EVERY, save_top_k=1)
+        for checkpoint in (best_weights, resumable):
+            checkpoint.FILE_EXTENSION = CHECKPOINT_SUFFIX
+        callbacks = [best_weights, resumable]
         if validate:
             callbacks.append(EarlyStopping("val_rmse", patience=config.patience, mode="min"))
         if progress:

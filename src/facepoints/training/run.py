@@ -20,6 +20,7 @@ from facepoints.data.fkd import read_fkd_training, read_groups
 from facepoints.evaluation import score
 from facepoints.export import export_onnx
 from facepoints.fileio import atomic_path, write_text_atomic
+from facepoints.models.wrappers import FlipAveraged
 from facepoints.plots import keypoint_grid, learning_curves
 from facepoints.training.config import TrainConfig
 from facepoints.training.split import split_by_group
@@ -62,6 +63,10 @@ def train_run(config: TrainConfig, data: Path, out: Path, groups: Path | None = 
     if len(val_set):
         pred = predict(predictor, val_set.images)
         result["val"] = score(pred, val_set.points, val_set.mask, val_set.scheme).as_dict()
+        if isinstance(predictor, FlipAveraged):  # what the flip averaging is worth
+            plain = predict(predictor.model, val_set.images)
+            result["val_without_flip_tta"] = score(plain, val_set.points, val_set.mask, val_set.scheme).as_dict()
+            result["label_offset"] = float(predictor.label_offset)
         _worst_predictions(val_set, pred, out / "worst.png")
     write_text_atomic(out / "scores.json", json.dumps(result, indent=2))
 

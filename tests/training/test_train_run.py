@@ -1,0 +1,85 @@
+"""End-to-end training on real FKD rows, on the CPU: run folder, ONNX parity, resume, masked loss."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from facepoints.data.fkd import read_fkd_training, read_groups
+from facepoints.runtime import KeypointModel
+from facepoints.training.checkpoint_io import load_tree
+from facepoints.training.config import recipe
+from facepoints.training.fit import fit_module
+from facepoints.training.module import KeypointModule, masked_loss
+from facepoints.training.run import train_run
+from facepoints.training.split import split_by_group
+from facepoints.training.strategies import predict
+
+
+@pytest.fixture(scope="module")
+def fkd(fkd_dir):
+    ks = read_fkd_training(fkd_dir / "training.zip")
+    ks.groups = read_groups(fkd_dir / "training_identities.csv", len(ks))
+    return ks
+
+
+def test_masked_loss_ignores_unlabelled_coordinates():
+    target = torch.zeros(2, 3, 2)
+    mask = torch.tensor([[True, False, True], [False, False, True]])
+    pred = torch.ones(2, 3, 2)
+    wild = pred.clone()
+    wild[~mask] = 1e6
+    assert masked_loss(pred, target, mask, "l1") == masked_loss(wild, target, mask, "l1") == 1.0
+
+
+def test_validation_split_keeps_identities_apart(fkd):
+    train, val = split_by_group(fkd, 0.2, seed=0)
+    assert not set(train.groups) & set(val.groups)
+    assert 0.15 < len(val) / len(fkd) < 0.3
+    again = split_by_group(fkd, 0.2, seed=0)[1]
+    assert np.array_equal(again.rows, val.rows)
+
+
+def test_run_folder_holds_a_usable_model(tmp_path, fkd_dir):
+    out = tmp_path / "run"
+    config = recipe("default", model="lenet5", epochs=2, batch_size=32)
+    result = train_run(config, fkd_dir / "training.zip", out, fkd_dir / "training_identities.csv",
+                       exclude_rows=set(range(300, 2811)), progress=False)
+    for name in ("config.json", "metrics.csv", "curves.png", "worst.png", "model.safetensors", "model.onnx",
+                 "card.md", "scores.json"):
+        assert (out / name).is_file(), name
+    assert result["train_rows"] + result["val_rows"] == 300
+    assert result["val"]["rmse"] == json.loads((out / "scores.json").read_text())["val"]["rmse"]
+    assert "research" in (out / "card.md").read_text()
+    epochs = {row["epoch"] for row in csv.DictReader(open(out / "metrics.csv"))}
+    assert epochs == {"0", "1"}
+
+    # The ONNX file scores exactly what the run reported.
+    ks = read_fkd_training(fkd_dir / "training.zip").subset(slice(0, 300))
+    ks.groups = read_groups(fkd_dir / "training_identities.csv", 2811)[:300]
+    _, val = split_by_group(ks, config.val_fraction, config.seed)
+    onnx_pred = KeypointModel(out).predict(val.images)
+    from facepoints.evaluation import kaggle_rmse
+    assert kaggle_rmse(onnx_pred, val.points, val.mask) == pytest.approx(result["val"]["rmse"], abs=1e-3)
+
+
+def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, fkd, monkeypatch):
+    small = fkd.subset(slice(0, 96))
+    config = recipe("default", model="lenet5", epochs=5, batch_size=32, flip_tta=False)
+    fit_module(config, small, None, tmp_path, progress=False)
+    last = tmp_path / "last.safetensors"
+    assert load_tree(last)["epoch"] == 4
+    # A kill before the run finished leaves no "done" marker: the next call resumes, it does not restart.
+    (tmp_path / "done").unlink()
+    steps = []
+    original = KeypointModule.training_step
+    monkeypatch.setattr(KeypointModule, "training_step", lambda self, *a: steps.append(1) or original(self, *a))
+    module = fit_module(config.but(epochs=7), small, None, tmp_path, progress=False)
+    steps_per_epoch = 96 // 32
+    assert len(steps) == 2 * steps_per_epoch  # epochs 5 and 6 only
+    assert (tmp_path / "done").exists()
+    assert load_tree(tmp_path / "best.safetensors")["global_step"] == 7 * steps_per_epoch
+    pred = predict(module.model, small.images[:4])
+    assert np.isfinite(pred).all()
