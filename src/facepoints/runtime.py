@@ -26,7 +26,10 @@ def bundled_model_path(name: str) -> Path:
 def resolve_model_path(model: str | Path) -> Path:
     """A .onnx file, a run folder from `facepoints train` (its model.onnx), or a bundled name."""
     if str(model) in BUNDLED:
-        return bundled_model_path(str(model))
+        path = bundled_model_path(str(model))
+        if not path.is_file():
+            raise ModelError(f"bundled model {model!r} is missing from this installation ({path})")
+        return path
     path = Path(model)
     if path.is_dir():
         path = path / "model.onnx"

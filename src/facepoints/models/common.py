@@ -51,14 +51,17 @@ class KeypointRegressor(nn.Module):
             if p > 0:
                 layers.append(nn.Dropout(p))
             width = out_width
-        out = nn.Linear(width, 2 * num_keypoints)
+        self.head = nn.Sequential(*layers)
+        self.out = nn.Linear(width, 2 * num_keypoints)
         # Tiny outputs at init: an untrained net predicts (near) the image centre.
-        nn.init.normal_(out.weight, std=1e-3)
-        nn.init.zeros_(out.bias)
-        self.head = nn.Sequential(*layers, out)
+        nn.init.normal_(self.out.weight, std=1e-3)
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        u = self.head(self.features(normalize_input(x)))
+        hidden = self.head(self.features(normalize_input(x)))
+        # float32 even under bf16 autocast: bf16 pixel coordinates near 48 are 0.25 px apart.
+        with torch.autocast(x.device.type, enabled=False):
+            u = self.out(hidden.float())
         return to_pixels(u.view(-1, self.num_keypoints, 2), self.image_size)
 
 

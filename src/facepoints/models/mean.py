@@ -19,7 +19,9 @@ class MeanShape(nn.Module):
         self.shape = nn.Parameter(torch.zeros(num_keypoints, 2))
 
     def forward(self, x: Tensor) -> Tensor:
-        return to_pixels(self.shape, self.image_size).expand(x.shape[0], -1, -1)
+        # Batch first, then arithmetic: torch 2.11's dynamo ONNX exporter fails on arithmetic
+        # done on a parameter alone.
+        return to_pixels(self.shape.expand(x.shape[0], -1, -1), self.image_size)
 
     @torch.no_grad()
     def fit(self, points: Tensor, mask: Tensor) -> MeanShape:

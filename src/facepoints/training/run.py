@@ -17,9 +17,11 @@ from safetensors.torch import save_file
 from facepoints import __version__
 from facepoints.data import KeypointSet
 from facepoints.data.fkd import read_fkd_training, read_groups
-from facepoints.evaluation import score
+from facepoints.errors import FacepointsError
+from facepoints.evaluation import per_image_error, score
 from facepoints.export import export_onnx
 from facepoints.fileio import atomic_path, write_text_atomic
+from facepoints.models import list_models
 from facepoints.models.wrappers import FlipAveraged
 from facepoints.plots import keypoint_grid, learning_curves
 from facepoints.training.config import TrainConfig
@@ -46,6 +48,8 @@ def load_training_set(data: Path, groups: Path | None, exclude_rows: set[int] | 
 
 def train_run(config: TrainConfig, data: Path, out: Path, groups: Path | None = None,
               exclude_rows: set[int] | None = None, progress: bool = True) -> dict:
+    if config.model not in list_models():
+        raise FacepointsError(f"unknown model {config.model!r}; choose one of {', '.join(list_models())}")
     out.mkdir(parents=True, exist_ok=True)
     dataset = load_training_set(data, groups, exclude_rows)
     train_set, val_set = split_by_group(dataset, config.val_fraction, config.seed)
@@ -93,8 +97,6 @@ def _device_name() -> str:
 
 
 def _worst_predictions(ks: KeypointSet, pred: np.ndarray, path: Path, count: int = 12) -> None:
-    from facepoints.evaluation import per_image_error
-
     errors = per_image_error(pred, ks.points, ks.mask)
     worst = np.argsort(-errors)[:count]
     titles = [f"row {ks.rows[i]}: {errors[i]:.1f} px" for i in worst]

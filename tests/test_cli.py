@@ -1,0 +1,47 @@
+"""The CLI as a user meets it: exit codes, one-line errors, no tracebacks."""
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from facepoints import __version__
+from facepoints.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    result = runner.invoke(app, list(map(str, args)))
+    return result.exit_code, result.output
+
+
+def test_version():
+    code, out = run("--version")
+    assert code == 0 and __version__ in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--data", "missing.zip", "--out", "{tmp}/r"], "missing.zip: training data not found"),
+    (["train", "--data", "{fkd}/training.zip", "--out", "{tmp}/r", "--strategy", "guess"], "unknown strategy 'guess'"),
+    (["train", "--data", "{fkd}/training.zip", "--out", "{tmp}/r", "--model", "nope"], "unknown model 'nope'"),
+    (["evaluate", "{tmp}/nothing.onnx", "--data", "{fkd}/training.zip"], "no such model file or run folder"),
+    (["evaluate", "{tmp}/bad.onnx", "--data", "{fkd}/training.zip"], "bad.onnx: cannot load ONNX model"),
+    (["submit", "--test", "{fkd}/test.zip", "--lookup", "{fkd}/training_identities.csv", "--out", "{tmp}/s.csv"],
+     "training_identities.csv"),
+])
+def test_user_errors_are_one_line_with_exit_code_1(tmp_path, fkd_dir, args, message):
+    (tmp_path / "bad.onnx").write_bytes(b"not a model")
+    args = [a.format(tmp=tmp_path, fkd=fkd_dir) for a in args]
+    proc = subprocess.run([sys.executable, "-m", "facepoints.cli", *args], capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_usage_errors_exit_2():
+    code, _ = run("train", "--epochs", "-3")
+    assert code == 2
