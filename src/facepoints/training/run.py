@@ -16,7 +16,8 @@ from safetensors.torch import save_file
 
 from facepoints import __version__
 from facepoints.data import KeypointSet
-from facepoints.data.fkd import read_fkd_training, read_groups
+from facepoints.data import load_dataset
+from facepoints.data.fkd import read_groups
 from facepoints.errors import FacepointsError
 from facepoints.evaluation import per_image_error, score
 from facepoints.export import export_onnx
@@ -38,7 +39,7 @@ DATA_TERMS = (
 
 
 def load_training_set(data: Path, groups: Path | None, exclude_rows: set[int] | None = None) -> KeypointSet:
-    dataset = read_fkd_training(data)
+    dataset = load_dataset(data)
     if groups is not None:
         dataset.groups = read_groups(groups, len(dataset))
     if exclude_rows:
@@ -114,7 +115,7 @@ def model_card(config: TrainConfig, dataset: KeypointSet, result: dict) -> str:
 
 - Scheme: {dataset.scheme.name} ({dataset.scheme.num_keypoints} keypoints), input {dataset.image_size[1]}x{dataset.image_size[0]}, {dataset.channels} channel(s).
 - Architecture: {config.model}; missing keypoints: {config.strategy}; augmentation: {config.augment}; flip test-time averaging: {config.flip_tta}; ensemble of {config.ensemble}.
-- Data: {dataset.source} ({result['train_rows']} training rows).
+- Data: {Path(dataset.source).name} ({result['train_rows']} training rows).
 {scores}- Trained in {result['train_seconds']} s on {result['device']} with facepoints {__version__}.
 
 ## Limits

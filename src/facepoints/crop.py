@@ -1,0 +1,96 @@
+"""Face framing: one similarity transform puts a face into a model's input crop.
+
+Training crops and inference crops are made by the same code from the same reference points
+(eyes, nose tip, mouth corners in the ``celeba5`` scheme), so a model sees at inference the
+framing it was trained on. NumPy + OpenCV; no torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from facepoints.schemes import convert_points
+
+
+@dataclass(frozen=True)
+class Framing:
+    """Where reference points sit in a square crop of ``size`` pixels.
+
+    ``template`` holds the first len(template) celeba5 points (image-left eye, image-right eye,
+    nose tip, image-left mouth corner, image-right mouth corner) in crop pixel coordinates."""
+
+    size: int
+    template: tuple[tuple[float, float], ...]
+
+    @property
+    def num_reference(self) -> int:
+        return len(self.template)
+
+    def as_dict(self) -> dict:
+        return {"size": self.size, "template": [list(p) for p in self.template]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Framing":
+        return cls(int(data["size"]), tuple(tuple(float(v) for v in p) for p in data["template"]))
+
+
+# The Kaggle faces: eye midpoint at (48.3, 37.8), eyes 36 px apart and level.
+FKD_FRAMING = Framing(96, ((30.3, 37.8), (66.3, 37.8)))
+# Photos: eyes 32 px apart in 128 px, the mean 68-point face centred (measured on faces68 + 300-W),
+# with room for the jaw of turned heads.
+PHOTO_FRAMING = Framing(128, ((48.0, 36.5), (80.0, 36.5), (64.5, 55.3), (50.8, 71.3), (77.3, 71.3)))
+
+
+def reference_points(points: np.ndarray, mask: np.ndarray, scheme: str, framing: Framing):
+    """(..., P, 2) reference points and (..., P) mask derived from keypoints of any scheme."""
+    ref, ref_mask = convert_points(points, mask, scheme, "celeba5")
+    return ref[..., : framing.num_reference, :], ref_mask[..., : framing.num_reference]
+
+
+def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Least-squares rotation + uniform scale + shift (Umeyama, no reflection) mapping source to target.
+
+    Returns the 2x3 matrix A with target ~= A @ [source; 1]."""
+    source, target = np.asarray(source, np.float64), np.asarray(target, np.float64)
+    src_mean, dst_mean = source.mean(0), target.mean(0)
+    src, dst = source - src_mean, target - dst_mean
+    # Complex-number form of the 2-D Procrustes problem: dst ~ z * src.
+    src_c, dst_c = src[:, 0] + 1j * src[:, 1], dst[:, 0] + 1j * dst[:, 1]
+    z = np.vdot(src_c, dst_c) / max(np.vdot(src_c, src_c).real, 1e-12)
+    a, b = z.real, z.imag
+    linear = np.array([[a, -b], [b, a]])
+    return np.hstack([linear, (dst_mean - linear @ src_mean)[:, None]])
+
+
+def framing_transform(reference: np.ndarray, framing: Framing) -> np.ndarray:
+    """The 2x3 matrix from image pixels to crop pixels for a face's reference points."""
+    return similarity_transform(reference, np.asarray(framing.template))
+
+
+def invert_affine(matrix: np.ndarray) -> np.ndarray:
+    linear_inv = np.linalg.inv(matrix[:, :2])
+    return np.hstack([linear_inv, -(linear_inv @ matrix[:, 2:])])
+
+
+def apply_affine(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """(..., 2) points through a 2x3 matrix (pixel centres at integer coordinates)."""
+    return (points @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32)
+
+
+def crop_face(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """Warp ``image`` (H, W[, C]) uint8 into a size x size crop; outside the photo repeats its edge.
+
+    Large shrinks first go through an area-averaging resize, so the crop is not aliased."""
+    matrix = matrix.astype(np.float64)
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    if scale < 0.5:
+        factor = 2.0 * scale  # shrink so the warp itself shrinks by about 2
+        small = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        # Pixel centres: x_small = (x + 0.5) * factor - 0.5, undone inside the matrix.
+        to_full = np.array([[1 / factor, 0, 0.5 / factor - 0.5], [0, 1 / factor, 0.5 / factor - 0.5]])
+        matrix = matrix @ np.vstack([to_full, [0, 0, 1]])
+        image = small
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
