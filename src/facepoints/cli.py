@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from facepoints import __version__
+from facepoints.commands.detect import detect as detect_command
 from facepoints.errors import FacepointsError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -176,6 +177,9 @@ def submit(
     predictions = keypoint_model.predict(images)
     write_submission(out, table, image_ids, predictions)
     console.print(f"wrote {out}: {len(table.row_ids)} locations for {len(images)} faces")
+
+
+app.command()(user_errors(detect_command))
 
 
 @app.command()

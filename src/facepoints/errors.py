@@ -16,3 +16,7 @@ class DataError(FacepointsError):
 
 class ModelError(FacepointsError):
     """A model file is missing, corrupt or does not fit the request."""
+
+
+class ImageError(DataError):
+    """An image file is missing, not an image, corrupt, or too large to decode safely."""

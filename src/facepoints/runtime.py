@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from facepoints.crop import Framing
 from facepoints.errors import ModelError
 from facepoints.schemes import Scheme, get_scheme
 
@@ -58,6 +59,9 @@ class KeypointModel:
         self.scheme: Scheme = get_scheme(self.metadata["scheme"])
         self.image_size: tuple[int, int] = tuple(self.metadata["image_size"])
         self.channels: int = int(self.metadata["channels"])
+        self.framing = Framing.from_dict(self.metadata["framing"])
+        # Where the training labels' origin sat relative to pixel centres (1-based labels: +1).
+        self.label_offset = float(self.metadata.get("label_offset", 0.0))
 
     def predict(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """uint8 (N, H, W) or (N, H, W, C) images of the model's size -> (N, K, 2) float32."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from facepoints.crop import Framing
 from facepoints.schemes import Scheme
 
 
@@ -26,6 +27,7 @@ class KeypointSet:
     groups: np.ndarray | None = None
     rows: np.ndarray | None = None
     source: str = ""
+    framing: Framing | None = None  # how the crops were made from photos, where they were
 
     def __post_init__(self):
         n = len(self.images)

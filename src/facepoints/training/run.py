@@ -17,6 +17,7 @@ from safetensors.torch import save_file
 from facepoints import __version__
 from facepoints.data import KeypointSet
 from facepoints.data import load_dataset
+from facepoints.crop import FKD_FRAMING
 from facepoints.data.fkd import read_groups
 from facepoints.errors import FacepointsError
 from facepoints.evaluation import per_image_error, score
@@ -29,8 +30,6 @@ from facepoints.training.config import TrainConfig
 from facepoints.training.split import split_by_group
 from facepoints.training.strategies import fit_predictor, predict
 
-# How the Kaggle-layout faces are framed: the crop the model expects (data/README of the set).
-FKD_FRAMING = {"eye_midpoint": [48.3, 37.8], "eye_distance": 36.0}
 DATA_TERMS = (
     "Trained on faces from YouTube Faces (Wolf, Hassner, Maoz, CVPR 2011) in the Kaggle Facial "
     "Keypoints layout. The data is offered by its authors for research; the model inherits those "
@@ -80,13 +79,20 @@ def train_run(config: TrainConfig, data: Path, out: Path, groups: Path | None = 
         save_file(state, str(tmp), metadata={"config": config.to_json()})
     export_onnx(
         predictor, out / "model.onnx", scheme=dataset.scheme.name, image_size=dataset.image_size,
-        channels=dataset.channels, extra={"framing": FKD_FRAMING, "config": config.to_json(), "terms": DATA_TERMS},
+        channels=dataset.channels,
+        extra={"framing": (dataset.framing or FKD_FRAMING).as_dict(), "label_offset": _label_offset(predictor), "config": config.to_json(),
+               "terms": DATA_TERMS},
     )
     metrics = sorted(out.rglob("metrics.csv"))
     if metrics:
         learning_curves(metrics, out / "curves.png")
     write_text_atomic(out / "card.md", model_card(config, dataset, result))
     return result
+
+
+def _label_offset(predictor) -> float:
+    """The learned label origin of a flip-averaged model (0 where none was learned)."""
+    return float(predictor.label_offset) if isinstance(predictor, FlipAveraged) else 0.0
 
 
 def _count_groups(ks: KeypointSet) -> int | None:

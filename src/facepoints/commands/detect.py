@@ -1,0 +1,93 @@
+"""`facepoints detect`: keypoints for every face in photos, as JSON and drawn overlays."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import Progress
+
+from facepoints.errors import DataError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+
+
+def example_photo() -> Path:
+    """A public-domain portrait (Grace Hopper, US Navy photo) that matplotlib ships."""
+    import matplotlib.cbook
+
+    return Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+def collect_inputs(inputs: list[str]) -> list[Path]:
+    """Files as given, folders searched recursively in sorted order, `-` for paths on stdin."""
+    paths: list[Path] = []
+    for item in inputs:
+        if item == "-":
+            paths += [Path(line.strip()) for line in sys.stdin if line.strip()]
+        elif Path(item).is_dir():
+            paths += sorted(p for p in Path(item).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            paths.append(Path(item))
+    return paths
+
+
+def detect(
+    inputs: list[str] = typer.Argument(None, help="Images, folders (searched recursively) or - for paths on stdin."),
+    scheme: Optional[str] = typer.Option(None, help="Keypoints to report: fkd15 or celeba5 (default: the model's)."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results to this JSON file."),
+    draw: Optional[Path] = typer.Option(None, help="Folder for overlay pictures."),
+    numbers: bool = typer.Option(False, help="Number the keypoints in overlays."),
+    box: Optional[str] = typer.Option(None, help="x,y,w,h of the face: skip detection."),
+    model: str = typer.Option("fkd15", help="model.onnx, a run folder, or a bundled model name."),
+    threshold: float = typer.Option(0.6, min=0.0, max=1.0, help="Face detector score threshold."),
+    example: bool = typer.Option(False, help="Run on the bundled example photo."),
+):
+    """Find every face and its keypoints. Exit 0: all inputs read; 1: some failed; 2: usage error."""
+    from facepoints.draw import draw_faces, encode_png
+    from facepoints.fileio import write_bytes_atomic, write_text_atomic
+    from facepoints.imageio import read_image
+    from facepoints.inference import FaceKeypointer, parse_box
+
+    paths = collect_inputs(list(inputs or [])) + ([example_photo()] if example else [])
+    if not paths:
+        raise typer.BadParameter("give at least one image, folder, - or --example")
+    boxes = [parse_box(box)] if box else None
+    keypointer = FaceKeypointer(model=model, threshold=threshold)
+    keypointer.check_scheme(scheme)
+    if draw is not None:
+        draw.mkdir(parents=True, exist_ok=True)
+
+    from facepoints.cli import console, errors
+
+    results, failures = [], 0
+    with Progress(console=errors, transient=True, disable=len(paths) < 2) as progress:
+        task = progress.add_task("detecting", total=len(paths))
+        for path in paths:
+            entry: dict = {"path": str(path)}
+            try:
+                image = read_image(path)
+                faces = keypointer(image, boxes=boxes, scheme=scheme)
+                entry.update(width=int(image.shape[1]), height=int(image.shape[0]),
+                             faces=[f.as_dict() for f in faces])
+                if draw is not None:
+                    write_bytes_atomic(draw / f"{path.stem}.png", encode_png(draw_faces(image, faces, numbers=numbers)))
+            except DataError as e:  # a bad input: report it and go on
+                entry.update(error=str(e), faces=[])
+                failures += 1
+                errors.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+            results.append(entry)
+            progress.advance(task)
+
+    document = {"images": results}
+    if json_out is not None:
+        write_text_atomic(json_out, json.dumps(document, indent=1))
+    else:
+        console.print_json(json.dumps(document))
+    found = sum(len(r["faces"]) for r in results)
+    errors.print(f"{found} face(s) in {len(paths) - failures} image(s)" + (f"; {failures} failed" if failures else ""))
+    if failures:
+        raise typer.Exit(1)

@@ -1,0 +1,134 @@
+"""Read any photo a user brings as the RGB pixels they see, or fail with one line naming the file.
+
+Photos from phones carry an EXIF orientation, PNGs may be 16-bit or transparent, scans may be
+CMYK: keypoints are only right if every reader turns these into the same displayed pixels.
+A file's header is checked before its pixels are decoded, so a hostile or broken file that
+claims billions of pixels is refused instead of exhausting memory.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from facepoints.errors import ImageError
+
+DEFAULT_MAX_PIXELS = 40_000_000
+# Formats photos arrive in. Naming them keeps PIL from trying plugins that run external
+# programs (EPS calls Ghostscript) on untrusted files.
+FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+_SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+
+ImageSource = str | os.PathLike | bytes | bytearray | memoryview | Image.Image | np.ndarray
+
+
+def read_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """(H, W, 3) uint8 RGB as displayed: EXIF orientation applied, transparency over white.
+
+    source: a path, encoded file bytes, a PIL image, or an array (H, W), (H, W, 1|3|4) of uint8
+    or uint16 (RGB order). Images with more than max_pixels pixels are refused unread; PIL's
+    own limit (``Image.MAX_IMAGE_PIXELS``) applies as well.
+    """
+    if isinstance(source, np.ndarray):
+        return _from_array(source)
+    if isinstance(source, Image.Image):
+        return _decode(source, "<PIL image>", max_pixels)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        name, opened = "<image bytes>", io.BytesIO(bytes(source))
+    else:
+        name, opened = str(source), Path(source)
+    with _open(opened, name) as image:
+        return _decode(image, name, max_pixels)
+
+
+def _open(source: Path | io.BytesIO, name: str) -> Image.Image:
+    """Read only the header; PIL's decompression-bomb error and warning become ImageError."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(source, formats=FORMATS)
+    except FileNotFoundError:
+        raise ImageError(name, "file not found") from None
+    except IsADirectoryError:
+        raise ImageError(name, "is a folder, not an image") from None
+    except PermissionError:
+        raise ImageError(name, "permission denied") from None
+    except UnidentifiedImageError:
+        raise ImageError(
+            name, "not a readable image (not a JPEG, PNG, WebP, BMP, TIFF or GIF file)"
+        ) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageError(name, f"too large to decode safely ({error})") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise _unreadable(name, "file", error) from None
+
+
+def _decode(image: Image.Image, name: str, max_pixels: int) -> np.ndarray:
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageError(
+            name,
+            f"too large to decode safely: {width}x{height} is {width * height:,} pixels, "
+            f"more than max_pixels={max_pixels:,}",
+        )
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        raise _unreadable(name, image.format or "image", error) from None
+    return _to_rgb(_displayed(image), name)
+
+
+def _unreadable(name: str, kind: str, error: Exception) -> ImageError:
+    if "truncated" in str(error).lower():
+        return ImageError(name, f"not a readable image (truncated {kind})")
+    return ImageError(name, f"not a readable image (corrupt {kind}: {error})")
+
+
+def _displayed(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says; a broken EXIF block is ignored, as viewers do."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except (OSError, ValueError, SyntaxError, KeyError, TypeError):
+        return image
+
+
+def _to_rgb(image: Image.Image, name: str) -> np.ndarray:
+    if image.mode in _SIXTEEN_BIT_MODES:
+        grey = _sixteen_to_eight_bit(np.array(image))
+        return np.repeat(grey[..., None], 3, axis=2)
+    if image.mode == "F":
+        raise ImageError(name, "floating-point pixels (PIL mode F) are not supported; save as 8 or 16 bit")
+    if "A" in image.mode or "a" in image.mode or "transparency" in image.info:
+        return _over_white(np.array(image.convert("RGBA")))
+    return np.array(image.convert("RGB"))
+
+
+def _from_array(array: np.ndarray) -> np.ndarray:
+    if array.dtype == np.uint16:
+        array = _sixteen_to_eight_bit(array)
+    elif array.dtype != np.uint8:
+        raise ImageError("<array>", f"pixels of dtype {array.dtype} are not supported; expected uint8 or uint16")
+    if array.ndim == 2 or (array.ndim == 3 and array.shape[2] == 1):
+        return np.repeat(array.reshape(array.shape[:2] + (1,)), 3, axis=2)
+    if array.ndim == 3 and array.shape[2] == 3:
+        return array.copy()
+    if array.ndim == 3 and array.shape[2] == 4:
+        return _over_white(array)
+    raise ImageError("<array>", f"shape {array.shape} is not an image: expected (H, W), (H, W, 3) or (H, W, 4)")
+
+
+def _sixteen_to_eight_bit(values: np.ndarray) -> np.ndarray:
+    """0-65535 onto 0-255 with rounding (PIL mode I may hold values outside 16 bits: clipped)."""
+    wide = np.clip(values.astype(np.int64), 0, 65535)
+    return ((wide * 255 + 32767) // 65535).astype(np.uint8)
+
+
+def _over_white(rgba: np.ndarray) -> np.ndarray:
+    """Composite RGBA over a white page, as a browser shows a transparent picture."""
+    rgb, alpha = rgba[..., :3].astype(np.uint32), rgba[..., 3:].astype(np.uint32)
+    return ((rgb * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)

@@ -1,0 +1,119 @@
+"""Keypoints for every face in a photo: detect, frame, predict, refine, map back. No torch.
+
+The crop is framed from the detector's five reference points (or a box), exactly as training
+crops were framed from labelled ones; each refinement pass re-frames the face from the model's
+own keypoints, which is the training framing up to the model's error."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from facepoints.crop import apply_affine, crop_face, framing_transform, invert_affine, reference_points
+from facepoints.detectors import Detection, create_detector
+from facepoints.errors import FacepointsError
+from facepoints.runtime import KeypointModel
+from facepoints.schemes import convert_points, get_scheme
+
+# Where YuNet puts the five reference points inside its face box, as fractions of the box
+# (measured on its detections; the refinement pass corrects what a box alone cannot know).
+BOX_REFERENCE = np.array([[0.27, 0.345], [0.73, 0.345], [0.50, 0.56], [0.29, 0.70], [0.71, 0.70]], np.float32)
+
+
+@dataclass
+class Face:
+    box: np.ndarray  # (4,) x, y, w, h
+    score: float
+    scheme: str
+    keypoints: np.ndarray  # (K, 2) 0-based pixel centres of the input image
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return get_scheme(self.scheme).names
+
+    def as_dict(self, decimals: int = 2) -> dict:
+        return {
+            "box": [round(float(v), decimals) for v in self.box],
+            "score": round(self.score, 4),
+            "scheme": self.scheme,
+            "keypoints": np.round(self.keypoints.astype(float), decimals).tolist(),
+            "names": list(self.names),
+        }
+
+
+def box_reference_points(box: np.ndarray) -> np.ndarray:
+    x, y, w, h = box
+    return BOX_REFERENCE * np.array([w, h], np.float32) + np.array([x, y], np.float32)
+
+
+def parse_box(text: str) -> np.ndarray:
+    try:
+        box = np.array([float(v) for v in text.split(",")], np.float32)
+    except ValueError:
+        box = np.zeros(0)
+    if box.shape != (4,) or box[2] <= 0 or box[3] <= 0:
+        raise FacepointsError(f"--box must be x,y,w,h with positive width and height, not {text!r}")
+    return box
+
+
+class FaceKeypointer:
+    """Detector + keypoint model. Call it on an RGB uint8 image; get a Face per face found."""
+
+    def __init__(self, model: str = "fkd15", detector: str = "yunet", threshold: float = 0.6,
+                 refine: int = 1, threads: int | None = None):
+        self.model = KeypointModel(model, threads=threads)
+        self.detector_name, self.threshold = detector, threshold
+        self._detector = None
+        self.refine = refine
+
+    @property
+    def detector(self):
+        if self._detector is None:  # built on first use: --box runs need none
+            self._detector = create_detector(self.detector_name, threshold=self.threshold)
+        return self._detector
+
+    def __call__(self, image: np.ndarray, boxes: list[np.ndarray] | None = None,
+                 scheme: str | None = None) -> list[Face]:
+        detections = [Detection(b, 1.0) for b in boxes] if boxes is not None else self.detector(image)
+        if not detections:
+            return []
+        framing = self.model.framing
+        references = np.stack([
+            d.landmarks if d.landmarks is not None else box_reference_points(d.box) for d in detections
+        ])[:, : framing.num_reference]
+        source = image if self.model.channels == 3 else _grey(image)
+        points = self._predict(source, references)
+        all_labelled = np.ones(points.shape[:2], bool)
+        for _ in range(self.refine):
+            references, _ = reference_points(points, all_labelled, self.model.scheme.name, framing)
+            points = self._predict(source, references)
+        return [
+            Face(d.box, d.score, *self._convert(p, scheme)) for d, p in zip(detections, points)
+        ]
+
+    def _predict(self, image: np.ndarray, references: np.ndarray) -> np.ndarray:
+        framing = self.model.framing
+        matrices = [framing_transform(r, framing) for r in references]
+        crops = np.stack([crop_face(image, m, framing.size) for m in matrices])
+        pred = self.model.predict(crops) - self.model.label_offset  # label frame -> pixel centres
+        return np.stack([apply_affine(p, invert_affine(m)) for p, m in zip(pred, matrices)])
+
+    def check_scheme(self, scheme: str | None) -> None:
+        """Fail before any work if the model's keypoints cannot give ``scheme``."""
+        self._convert(np.zeros((self.model.scheme.num_keypoints, 2), np.float32), scheme)
+
+    def _convert(self, points: np.ndarray, scheme: str | None) -> tuple[str, np.ndarray]:
+        source = self.model.scheme.name
+        if scheme is None or scheme == source:
+            return source, points
+        try:
+            converted, _ = convert_points(points, np.ones(len(points), bool), source, scheme)
+        except (ValueError, KeyError):
+            raise FacepointsError(f"model {self.model.path.name} gives {source} keypoints, which cannot make {scheme}") from None
+        return scheme, converted
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma, as PIL's 'L' mode computes it."""
+    return (image[..., :3] @ np.array([0.299, 0.587, 0.114])).round().clip(0, 255).astype(np.uint8)
