@@ -30,6 +30,8 @@ def user_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.BadParameter):  # the command's own exit codes and usage errors
+            raise
         except FacepointsError as e:
             errors.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None

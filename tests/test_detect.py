@@ -1,0 +1,72 @@
+"""`facepoints detect` on real photos: faces found, keypoints on the face, errors reported per image."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facepoints.commands.detect import example_photo
+from facepoints.imageio import read_image
+from facepoints.inference import FaceKeypointer
+
+
+@pytest.fixture(scope="module")
+def keypointer():
+    return FaceKeypointer(threads=2)
+
+
+def test_example_face_keypoints_land_on_the_face(keypointer):
+    faces = keypointer(read_image(example_photo()), scheme="celeba5")
+    assert len(faces) == 1
+    (face,) = faces
+    left_eye, right_eye, nose, mouth_left, mouth_right = face.keypoints
+    # Hand-checked on the overlay: Grace Hopper's eyes near (224, 193) and (306, 189).
+    assert np.linalg.norm(left_eye - (224, 193)) < 6 and np.linalg.norm(right_eye - (306, 189)) < 6
+    assert left_eye[1] < nose[1] < mouth_left[1] and mouth_left[0] < nose[0] < mouth_right[0]
+
+
+def test_box_instead_of_detector_gives_the_same_face(keypointer):
+    image = read_image(example_photo())
+    detected = keypointer(image)[0]
+    boxed = keypointer(image, boxes=[detected.box])[0]
+    assert np.abs(boxed.keypoints - detected.keypoints).max() < 3
+
+
+def test_mirrored_photo_gives_mirrored_keypoints(keypointer):
+    image = read_image(example_photo())
+    face = keypointer(image, scheme="celeba5")[0]
+    mirrored = keypointer(np.ascontiguousarray(image[:, ::-1]), scheme="celeba5")[0]
+    flipped_back = mirrored.keypoints[[1, 0, 2, 4, 3]] * [-1, 1] + [image.shape[1] - 1, 0]
+    assert np.abs(flipped_back - face.keypoints).max() < 3
+
+
+def test_cli_goes_on_past_a_broken_image(tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    Image.open(example_photo()).save(tmp_path / "hopper.png")
+    out = tmp_path / "faces.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "facepoints.cli", "detect", str(tmp_path), "--json", str(out), "--draw", str(tmp_path / "drawn")],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    images = {entry["path"].split("/")[-1]: entry for entry in json.loads(out.read_text())["images"]}
+    assert "broken.jpg" in images["broken.jpg"]["error"] and images["broken.jpg"]["faces"] == []
+    hopper = images["hopper.png"]
+    assert (hopper["width"], hopper["height"]) == (512, 600) and len(hopper["faces"]) == 1
+    face = hopper["faces"][0]
+    assert face["scheme"] == "fkd15" and len(face["keypoints"]) == len(face["names"]) == 15
+    assert (tmp_path / "drawn" / "hopper.png").is_file()
+
+
+def test_cli_usage_errors(tmp_path):
+    run = lambda *a: subprocess.run([sys.executable, "-m", "facepoints.cli", "detect", *a], capture_output=True, text=True)
+    assert run().returncode == 2
+    bad_box = run("--example", "--box", "1,2,3")
+    assert bad_box.returncode == 1 and "--box must be x,y,w,h" in bad_box.stderr
+    bad_scheme = run("--example", "--scheme", "ibug68")
+    assert bad_scheme.returncode == 1 and "cannot make ibug68" in bad_scheme.stderr

@@ -1,0 +1,56 @@
+"""The bundled model through ONNX Runtime: metadata, accuracy on real faces, Kaggle submission."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from facepoints.data.fkd import read_fkd_test, read_fkd_training
+from facepoints.errors import ModelError
+from facepoints.evaluation import kaggle_rmse
+from facepoints.runtime import KeypointModel
+
+
+@pytest.fixture(scope="module")
+def fkd15():
+    return KeypointModel("fkd15", threads=2)
+
+
+def test_bundled_model_metadata(fkd15):
+    assert fkd15.scheme.name == "fkd15" and fkd15.image_size == (96, 96) and fkd15.channels == 1
+    assert fkd15.framing.size == 96 and len(fkd15.framing.template) == 2
+    assert 0.5 < fkd15.label_offset < 2.0  # the FKD labels are 1-based-like: learned, not assumed
+
+
+def test_bundled_model_fits_the_faces_it_learned(fkd15, fkd_dir):
+    ks = read_fkd_training(fkd_dir / "training.zip").subset(slice(0, 400))
+    pred = fkd15.predict(ks.images)
+    # Seen rows: far below the 1.45 held-out RMSE of its validated twin, far above a broken model.
+    assert kaggle_rmse(pred, ks.points, ks.mask) < 1.4
+
+
+def test_predictions_do_not_depend_on_batching(fkd15, fkd_dir):
+    _, images = read_fkd_test(fkd_dir / "test.zip")
+    np.testing.assert_allclose(fkd15.predict(images[:10], batch_size=1), fkd15.predict(images[:10]), atol=1e-3)
+
+
+def test_wrong_image_shape_is_a_model_error(fkd15):
+    with pytest.raises(ModelError, match="expects images of shape"):
+        fkd15.predict(np.zeros((1, 48, 48), np.uint8))
+
+
+def test_submission_covers_every_lookup_row(tmp_path, fkd_dir):
+    from typer.testing import CliRunner
+
+    from facepoints.cli import app
+
+    out = tmp_path / "submission.csv"
+    result = CliRunner().invoke(app, ["submit", "--test", str(fkd_dir / "test.zip"),
+                                      "--lookup", str(fkd_dir / "IdLookupTable.csv"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(open(out)))
+    lookup = list(csv.DictReader(open(fkd_dir / "IdLookupTable.csv")))
+    assert [r["RowId"] for r in rows] == [r["RowId"] for r in lookup]
+    values = np.array([float(r["Location"]) for r in rows])
+    assert values.min() >= 0 and values.max() <= 96
+    assert 30 < values.mean() < 60  # keypoints sit inside the face, not at a border
