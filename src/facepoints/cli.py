@@ -73,8 +73,10 @@ def _existing(path: Path, what: str) -> Path:
 @app.command()
 @user_errors
 def train(
-    data: Path = typer.Option(..., help="Training data: Kaggle training.csv or training.zip."),
+    data: list[Path] = typer.Option(..., help="Training data: Kaggle training.csv/.zip, a landmark CSV, a .pts "
+                                    "folder or packed crops (.npz); repeat to combine sets."),
     out: Path = typer.Option(..., help="Run folder to write (an existing one is resumed)."),
+    exclude: Optional[str] = typer.Option(None, help="Leave out the top N suspects of an audit: suspects.csv[:N]."),
     val_groups: Optional[Path] = typer.Option(None, help="CSV `row,identity`: hold out whole identities."),
     recipe: str = typer.Option("default", help="default, or a seed re-creation: mean, nouri, lenet5, vgg_like, conv12, conv4."),
     model: Optional[str] = typer.Option(None, help="Architecture (see `facepoints models`)."),
@@ -99,8 +101,14 @@ def train(
         ensemble=ensemble, flip_tta=flip_tta, val_fraction=val_fraction, devices=devices, seed=seed,
     ).items() if v is not None}
     config = make_recipe(recipe, **overrides)
-    result = train_run(config, _existing(data, "training data"), out,
-                       _existing(val_groups, "groups file") if val_groups else None, progress=progress)
+    excluded = None
+    if exclude:
+        from facepoints.audit.suspects import read_exclusions
+
+        excluded = read_exclusions(exclude)
+    result = train_run(config, [_existing(d, "training data") for d in data], out,
+                       _existing(val_groups, "groups file") if val_groups else None, exclude_rows=excluded,
+                       progress=progress)
     val = result.get("val")
     summary = f"validation RMSE {val['rmse']:.3f} px on {result['val_rows']} rows" if val else "trained on all rows"
     console.print(f"{out}: {summary}; {result['train_seconds']} s on {result['device']}")
@@ -110,7 +118,7 @@ def train(
 @user_errors
 def evaluate(
     model: str = typer.Argument(..., help="model.onnx, a run folder, or a bundled model name (fkd15)."),
-    data: Path = typer.Option(..., help="Labelled data: Kaggle training.csv or training.zip."),
+    data: list[Path] = typer.Option(..., help="Labelled data, as for `train` (repeat to combine sets)."),
     groups: Optional[Path] = typer.Option(None, help="CSV `row,identity` for the validation split."),
     split: str = typer.Option("all", help="all rows, or `val`: the run's identity-disjoint validation rows."),
     out: Optional[Path] = typer.Option(None, help="Folder for metrics.json and worst.png."),
@@ -122,7 +130,7 @@ def evaluate(
     from facepoints.training.split import split_by_group
 
     keypoint_model = KeypointModel(model)
-    dataset = load_training_set(_existing(data, "data file"), _existing(groups, "groups file") if groups else None)
+    dataset = load_training_set([_existing(d, "data file") for d in data], _existing(groups, "groups file") if groups else None)
     if split == "val":
         config = _run_config(model)
         dataset = split_by_group(dataset, config.val_fraction, config.seed)[1]

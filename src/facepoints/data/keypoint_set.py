@@ -63,3 +63,32 @@ class KeypointSet:
 
     def with_points(self, points: np.ndarray, mask: np.ndarray) -> "KeypointSet":
         return replace(self, points=points, mask=mask)
+
+
+def concatenate(sets: list[KeypointSet], names: list[str]) -> KeypointSet:
+    """One training set from several of the same scheme and image size.
+
+    Groups are prefixed with each set's name (``faces68:Valerie_Harper``), so a split by group
+    never merges two sets' groups, and rows likewise (``faces68:Valerie_Harper_30.jpg``)."""
+    if len(sets) == 1:
+        return sets[0]
+    first = sets[0]
+    for ks in sets[1:]:
+        if ks.scheme != first.scheme or ks.images.shape[1:] != first.images.shape[1:]:
+            raise ValueError(f"cannot combine {ks.source} ({ks.scheme.name}, {ks.images.shape[1:]}) with "
+                             f"{first.source} ({first.scheme.name}, {first.images.shape[1:]})")
+
+    def prefixed(values, name):
+        return np.array([f"{name}:{v}" for v in values])
+
+    return KeypointSet(
+        images=np.concatenate([ks.images for ks in sets]),
+        points=np.concatenate([ks.points for ks in sets]),
+        mask=np.concatenate([ks.mask for ks in sets]),
+        scheme=first.scheme,
+        groups=None if any(ks.groups is None for ks in sets) else
+        np.concatenate([prefixed(ks.groups, n) for ks, n in zip(sets, names)]),
+        rows=np.concatenate([prefixed(ks.rows, n) for ks, n in zip(sets, names)]),
+        source=" + ".join(ks.source for ks in sets),
+        framing=first.framing,
+    )

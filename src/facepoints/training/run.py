@@ -17,6 +17,7 @@ from safetensors.torch import save_file
 from facepoints import __version__
 from facepoints.data import KeypointSet
 from facepoints.data import load_dataset
+from facepoints.data.keypoint_set import concatenate
 from facepoints.crop import FKD_FRAMING
 from facepoints.data.fkd import read_groups
 from facepoints.errors import FacepointsError
@@ -37,23 +38,34 @@ DATA_TERMS = (
 )
 
 
-def load_training_set(data: Path, groups: Path | None, exclude_rows: set[int] | None = None) -> KeypointSet:
-    dataset = load_dataset(data)
+def load_training_set(data: list[Path], groups: Path | None = None, exclude_rows: set | None = None) -> KeypointSet:
+    """Read one or more data sets (combined, groups kept apart) and drop excluded rows."""
+    sets = [load_dataset(path) for path in data]
     if groups is not None:
-        dataset.groups = read_groups(groups, len(dataset))
+        if len(sets) > 1:
+            raise FacepointsError("--val-groups applies to a single Kaggle-layout data file")
+        sets[0].groups = read_groups(groups, len(sets[0]))
+    try:
+        dataset = concatenate(sets, [Path(p).stem for p in data])
+    except ValueError as e:
+        raise FacepointsError(str(e)) from None
     if exclude_rows:
-        dataset = dataset.subset(~np.isin(dataset.rows, sorted(exclude_rows)))
+        dataset = dataset.subset(~np.isin(dataset.rows.astype(str), sorted(str(r) for r in exclude_rows)))
     return dataset
 
 
-def train_run(config: TrainConfig, data: Path, out: Path, groups: Path | None = None,
+def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: Path | None = None,
               exclude_rows: set[int] | None = None, progress: bool = True) -> dict:
     if config.model not in list_models():
         raise FacepointsError(f"unknown model {config.model!r}; choose one of {', '.join(list_models())}")
     out.mkdir(parents=True, exist_ok=True)
-    dataset = load_training_set(data, groups, exclude_rows)
+    dataset = load_training_set(data if isinstance(data, list) else [data], groups, exclude_rows)
     train_set, val_set = split_by_group(dataset, config.val_fraction, config.seed)
     write_text_atomic(out / "config.json", config.to_json())
+    write_text_atomic(out / "split.json", json.dumps({  # so benchmarks score exactly the held-out faces
+        "val_rows": [str(r) for r in val_set.rows],
+        "val_groups": sorted({str(g) for g in val_set.groups}) if val_set.groups is not None else None,
+    }))
 
     started = time.perf_counter()
     predictor = fit_predictor(config, train_set, val_set if len(val_set) else None, out, progress)
