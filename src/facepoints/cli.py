@@ -109,6 +109,8 @@ def train(
     result = train_run(config, [_existing(d, "training data") for d in data], out,
                        _existing(val_groups, "groups file") if val_groups else None, exclude_rows=excluded,
                        progress=progress)
+    if not result:  # a data-parallel worker: rank 0 reports
+        return
     val = result.get("val")
     summary = f"validation RMSE {val['rmse']:.3f} px on {result['val_rows']} rows" if val else "trained on all rows"
     console.print(f"{out}: {summary}; {result['train_seconds']} s on {result['device']}")

@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from facepoints.errors import ImageError
 
@@ -92,7 +92,8 @@ def _unreadable(name: str, kind: str, error: Exception) -> ImageError:
 def _displayed(image: Image.Image) -> Image.Image:
     """The image turned as its EXIF orientation says; a broken EXIF block is ignored, as viewers do."""
     try:
-        return ImageOps.exif_transpose(image)
+        turned = image.getexif().get(ExifTags.Base.Orientation, 1) != 1
+        return ImageOps.exif_transpose(image) if turned else image
     except (OSError, ValueError, SyntaxError, KeyError, TypeError):
         return image
 
@@ -105,7 +106,7 @@ def _to_rgb(image: Image.Image, name: str) -> np.ndarray:
         raise ImageError(name, "floating-point pixels (PIL mode F) are not supported; save as 8 or 16 bit")
     if "A" in image.mode or "a" in image.mode or "transparency" in image.info:
         return _over_white(np.array(image.convert("RGBA")))
-    return np.array(image.convert("RGB"))
+    return np.array(image if image.mode == "RGB" else image.convert("RGB"))
 
 
 def _from_array(array: np.ndarray) -> np.ndarray:

@@ -36,16 +36,20 @@ def aligned_crops(
     points = np.empty((len(samples), len(samples[0].points) if samples else 0, 2), dtype=np.float32)
     kept: list[LandmarkSample] = []
     skipped: list[tuple[str, str]] = []
+    last_path, image = None, None  # the faces of one photo come in a run: decode it once
     for sample in track(samples, description="cropping faces", disable=not progress, transient=True):
         reference, known = reference_points(sample.points, sample.mask, scheme, framing)
         if not known.all():
             skipped.append((sample.name, "reference points (eyes, nose, mouth corners) not all labelled"))
             continue
-        try:
-            image = read_image(sample.image)
-        except DataError as error:
-            skipped.append((sample.name, str(error)))
-            continue
+        if sample.image != last_path:
+            try:
+                image = read_image(sample.image)
+            except DataError as error:
+                last_path, image = None, None
+                skipped.append((sample.name, str(error)))
+                continue
+            last_path = sample.image
         matrix = framing_transform(reference, framing)
         images[len(kept)] = crop_face(image, matrix, size)
         points[len(kept)] = apply_affine(sample.points, matrix)

@@ -58,6 +58,8 @@ def read_landmark_csv(
     csv_path = Path(csv_path)
     images_dir = csv_path.parent / "images" if images_dir is None else Path(images_dir)
     header, records = _read_csv(csv_path)
+    if not records:
+        raise DataError(csv_path, "holds no faces, only a header")
     if origin is None:
         origin = 1.0 if header[:2] == ["identity", "image"] else 0.0
     num_points = _check_header(csv_path, header)

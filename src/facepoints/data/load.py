@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
+from facepoints.data.aligned import aligned_crops
+from facepoints.data.fkd import read_fkd_training
 from facepoints.data.keypoint_set import KeypointSet
+from facepoints.data.landmarks import LandmarkSample, read_landmark_csv, read_pts_folder
+from facepoints.data.packed import load_packed
 from facepoints.errors import DataError
+
+LAYOUTS = "a Kaggle training.csv/.zip, a landmark .csv (image, x0, y0, ...), a folder of .pts files or a packed .npz"
 
 
 def load_dataset(path: str | Path) -> KeypointSet:
-    """A KeypointSet from a Kaggle training.csv/.zip (more layouts plug in here)."""
+    """A KeypointSet from any training-data layout; landmark photos come back as aligned crops
+    (PHOTO_FRAMING). Faces whose photo cannot be read are left out with a warning."""
     path = Path(path)
     if not path.exists():
         raise DataError(path, "not found")
-    if path.suffix.lower() in (".csv", ".zip"):
-        from facepoints.data.fkd import read_fkd_training
-
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        return _aligned(path, *read_pts_folder(path))
+    if suffix == ".npz":
+        return load_packed(path)
+    if suffix == ".zip" or (suffix == ".csv" and "left_eye_center_x" in _header(path)):
         return read_fkd_training(path)
-    raise DataError(path, "unknown data layout: expected a Kaggle training.csv or .zip")
+    if suffix == ".csv" and "x0" in _header(path):
+        return _aligned(path, *read_landmark_csv(path))
+    raise DataError(path, f"unknown data layout: expected {LAYOUTS}")
+
+
+def _header(path: Path) -> list[str]:
+    with open(path, encoding="utf-8-sig", errors="replace") as stream:
+        return [name.strip() for name in stream.readline().split(",")]
+
+
+def _aligned(path: Path, samples: list[LandmarkSample], scheme: str) -> KeypointSet:
+    crops, skipped = aligned_crops(samples, scheme, source=str(path))
+    if skipped and not len(crops):
+        raise DataError(path, f"no face could be cropped; first: {skipped[0][0]}: {skipped[0][1]}")
+    if skipped:
+        warnings.warn(f"{path}: left out {len(skipped)} of {len(samples)} faces; first: {skipped[0][0]}: {skipped[0][1]}")
+    return crops

@@ -102,10 +102,9 @@ def fit_module(
                 val_dataloaders=_loader(val_set, 256, shuffle=False) if validate else None,
                 ckpt_path=str(last) if last.exists() else None,
             )
-        if trainer.global_rank != 0:
-            return module
-        done.write_text("finished\n")
-    if best.exists():
+        if trainer.is_global_zero:
+            done.write_text("finished\n")
+    if best.exists():  # every rank: later stages (pseudo labels) must agree across ranks
         state = load_tree(best)["state_dict"]
         module.load_state_dict(state)
     return module.eval()

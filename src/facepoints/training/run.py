@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from pytorch_lightning.utilities.rank_zero import rank_zero_only
 from safetensors.torch import save_file
 
 from facepoints import __version__
@@ -70,6 +71,8 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
     started = time.perf_counter()
     predictor = fit_predictor(config, train_set, val_set if len(val_set) else None, out, progress)
     seconds = time.perf_counter() - started
+    if rank_zero_only.rank != 0:  # data-parallel workers: rank 0 alone scores and writes the run
+        return {}
 
     predictor = predictor.cpu().float().eval()
     result = {

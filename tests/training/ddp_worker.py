@@ -1,0 +1,19 @@
+"""One rank of the 2-process CPU data-parallel test (launched by torchrun from test_ddp.py)."""
+
+import sys
+from pathlib import Path
+
+import torch.distributed as dist
+from safetensors.torch import save_file
+
+from facepoints.data.fkd import read_fkd_training
+from facepoints.training.config import recipe
+from facepoints.training.fit import fit_module
+
+data, out = Path(sys.argv[1]), Path(sys.argv[2])
+faces = read_fkd_training(data).subset(slice(0, 128))
+config = recipe("default", model="lenet5", epochs=2, batch_size=16, devices=2, flip_tta=False)
+module = fit_module(config, faces, faces.subset(slice(0, 32)), out / "run", progress=False)
+rank = dist.get_rank()
+(out / "ranks").mkdir(exist_ok=True)
+save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(out / "ranks" / f"rank{rank}.safetensors"))

@@ -1,0 +1,36 @@
+"""Data-parallel training through torchrun + Lightning DDP: two CPU processes on the gloo backend."""
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from facepoints.training.checkpoint_io import load_tree
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_ranks_end_identical_with_one_checkpoint(tmp_path, fkd_dir):
+    worker = Path(__file__).with_name("ddp_worker.py")
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
+         "--master-port", str(_free_port()), str(worker), str(fkd_dir / "training.zip"), str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rank0 = load_file(tmp_path / "ranks" / "rank0.safetensors")
+    rank1 = load_file(tmp_path / "ranks" / "rank1.safetensors")
+    assert rank0.keys() == rank1.keys()
+    for name in rank0:
+        assert torch.equal(rank0[name], rank1[name]), name
+    # One checkpoint, written by rank 0; the 128 rows were split: 64 per rank, 4 steps an epoch.
+    files = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert files == ["best.safetensors", "done", "metrics.csv"], files
+    assert load_tree(tmp_path / "run" / "best.safetensors")["global_step"] == 2 * 4
