@@ -219,11 +219,13 @@ def _parse_points(
     path: Path, line: int, header: list[str], fields: list[str], columns: list[int]
 ) -> tuple[np.ndarray, np.ndarray]:
     """(K, 2) float32 points (0 where unlabelled) and (K,) mask from one CSV row."""
-    values = np.full(len(columns), np.nan)
-    for index, column in enumerate(columns):
-        text = fields[column].strip()
-        if text:
-            values[index] = _number(path, line, header[column], text, allow_nan=True)
+    try:
+        values = np.array([fields[column] for column in columns], dtype=np.float64)
+    except ValueError:  # an empty or bad field: parse one by one to name it
+        values = np.array([_coordinate(path, line, header[c], fields[c]) for c in columns])
+    if np.isinf(values).any():
+        column = columns[int(np.flatnonzero(np.isinf(values))[0])]
+        raise DataError(path, f"line {line}: {header[column]} is {fields[column].strip()!r}, not a finite number")
     pairs = values.reshape(-1, 2)
     given = ~np.isnan(pairs)
     half = np.flatnonzero(given[:, 0] != given[:, 1])
@@ -234,13 +236,18 @@ def _parse_points(
     return np.nan_to_num(pairs).astype(np.float32), mask
 
 
-def _number(path: Path, line: int, column: str, text: str, allow_nan: bool = False) -> float:
+def _coordinate(path: Path, line: int, column: str, text: str) -> float:
+    """A coordinate field; empty means unlabelled (NaN)."""
+    return _number(path, line, column, text) if text.strip() else np.nan
+
+
+def _number(path: Path, line: int, column: str, text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise DataError(path, f"line {line}: {column} is not a number: {text[:20]!r}") from None
-    if np.isinf(value) or (np.isnan(value) and not allow_nan):
-        raise DataError(path, f"line {line}: {column} is {text[:20]!r}, not a finite number")
+        raise DataError(path, f"line {line}: {column} is not a number: {text.strip()[:20]!r}") from None
+    if np.isinf(value):
+        raise DataError(path, f"line {line}: {column} is {text.strip()[:20]!r}, not a finite number")
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import pytorch_lightning as pl
 import torch
@@ -56,8 +57,12 @@ class KeypointModule(pl.LightningModule):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.model(images)
 
+    def on_train_epoch_start(self):
+        self._epoch_started, self._epoch_images = time.perf_counter(), 0
+
     def training_step(self, batch, batch_idx):
         images, points, mask = batch
+        self._epoch_images += len(images)
         images, points, mask = augment_batch(
             to_model_input(images), points, mask, self.augment, self.flip_permutation,
             origin_offset=self.label_offset,
@@ -73,6 +78,9 @@ class KeypointModule(pl.LightningModule):
 
     def on_train_epoch_end(self):
         self.log("label_offset", self.label_offset.detach(), sync_dist=True)
+        # Training throughput of all ranks together, augmentation included.
+        seconds = time.perf_counter() - self._epoch_started
+        self.log("images_per_second", self._epoch_images * self.trainer.world_size / seconds, rank_zero_only=True)
 
     def configure_optimizers(self):
         cfg = self.config

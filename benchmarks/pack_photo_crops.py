@@ -1,0 +1,41 @@
+"""Training crops for the 68-point photo model: faces68 and 300-W faces, aligned with PHOTO_FRAMING,
+one packed .npz per set so each can travel to the GPU machine alone (one call carries 64 MiB).
+
+    python benchmarks/pack_photo_crops.py --data ../shared/data --out .data/crops
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from facepoints.crop import PHOTO_FRAMING
+from facepoints.data.aligned import aligned_crops
+from facepoints.data.landmarks import read_landmark_csv
+from facepoints.data.packed import save_packed
+
+SETS = {"faces68": "faces68/keypoints.csv", "w300_faces": "w300/faces/keypoints.csv"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--out", type=Path, default=Path(".data/crops"))
+    parser.add_argument("--quality", type=int, default=95, help="JPEG quality of the packed crops")
+    args = parser.parse_args()
+    for name, relative in SETS.items():
+        started = time.perf_counter()
+        samples, scheme = read_landmark_csv(args.data / relative)
+        crops, skipped = aligned_crops(samples, scheme, PHOTO_FRAMING, progress=True, source=relative)
+        out = args.out / f"{name}_{PHOTO_FRAMING.size}.npz"
+        save_packed(crops, out, quality=args.quality)
+        seconds = time.perf_counter() - started
+        print(f"{out}: {len(crops)} faces of {len(set(crops.groups))} groups, {out.stat().st_size / 2**20:.1f} MiB, "
+              f"{len(skipped)} left out, {seconds:.0f} s")
+        for face, reason in skipped:
+            print(f"  left out {face}: {reason}")
+
+
+if __name__ == "__main__":
+    main()
