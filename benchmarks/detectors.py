@@ -36,6 +36,9 @@ import os
 THREADS = int(os.environ.get("FACEPOINTS_BENCH_THREADS", "2"))
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, str(THREADS))
+# yuface's bundled libgomp spins its idle threads by default; on a shared 2-core machine that
+# made YuNet 5-10x slower (measured). Passive waiting is what a shared machine needs.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -131,6 +134,21 @@ class BlazeFace:
         return sorted(detections, key=lambda d: -d.score)
 
 
+class Shrunk:
+    """Any detector run on the image shrunk to at most max_side pixels, boxes scaled back."""
+
+    def __init__(self, detector, max_side: int):
+        self.detector, self.max_side = detector, max_side
+
+    def __call__(self, image: np.ndarray) -> list[Detection]:
+        scale = min(1.0, self.max_side / max(image.shape[:2]))
+        if scale == 1.0:
+            return self.detector(image)
+        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return [Detection(d.box / scale, d.score, None if d.landmarks is None else (d.landmarks + 0.5) / scale - 0.5)
+                for d in self.detector(small)]
+
+
 @dataclass
 class Candidate:
     name: str
@@ -144,6 +162,8 @@ def candidates(yunet_floor: float = 0.3) -> dict[str, Candidate]:
     return {c.name: c for c in (
         Candidate("yunet", lambda: create_detector("yunet", threshold=yunet_floor), 0.6,
                   "facepoints default; yuface (libfacedetection, BSD-3)", (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
+        Candidate("yunet-640", lambda: Shrunk(create_detector("yunet", threshold=yunet_floor), 640), 0.6,
+                  "YuNet on the photo shrunk to 640 px at most"),
         Candidate("blazeface-short", lambda: BlazeFace(0.5, 0), 0.5, "mediapipe 0.10.21, short-range model"),
         Candidate("blazeface-full", lambda: BlazeFace(0.5, 1), 0.5, "mediapipe 0.10.21, full-range model"),
         Candidate("dlib-hog", lambda: DlibHOG(0.0, 0), 0.0, "dlib HOG, no upsampling"),

@@ -27,7 +27,7 @@ def main() -> None:
     for name, relative in SETS.items():
         started = time.perf_counter()
         samples, scheme = read_landmark_csv(args.data / relative)
-        crops, skipped = aligned_crops(samples, scheme, PHOTO_FRAMING, progress=True, source=relative)
+        crops, skipped = aligned_crops(samples, scheme, PHOTO_FRAMING, progress=True, source=str(args.data / relative))
         out = args.out / f"{name}_{PHOTO_FRAMING.size}.npz"
         save_packed(crops, out, quality=args.quality)
         seconds = time.perf_counter() - started

@@ -29,7 +29,7 @@ def aligned_crops(
 ) -> tuple[KeypointSet, list[tuple[str, str]]]:
     """(crops, skipped): a KeypointSet of (N, S, S, 3) uint8 crops with their points moved into
     the crop, rows = sample names; and (name, reason) for each face left out because its image
-    could not be read or its reference points are not all labelled. One bad photo never stops a set.
+    could not be read or its reference points are unlabelled or coincide. One bad photo never stops a set.
     """
     size = framing.size
     images = np.empty((len(samples), size, size, 3), dtype=np.uint8)
@@ -42,6 +42,10 @@ def aligned_crops(
         if not known.all():
             skipped.append((sample.name, "reference points (eyes, nose, mouth corners) not all labelled"))
             continue
+        matrix = framing_transform(reference, framing)
+        if not abs(np.linalg.det(matrix[:, :2])) > 1e-12:  # also catches NaN
+            skipped.append((sample.name, "reference points coincide: the face has no size"))
+            continue
         if sample.image != last_path:
             try:
                 image = read_image(sample.image)
@@ -50,7 +54,6 @@ def aligned_crops(
                 skipped.append((sample.name, str(error)))
                 continue
             last_path = sample.image
-        matrix = framing_transform(reference, framing)
         images[len(kept)] = crop_face(image, matrix, size)
         points[len(kept)] = apply_affine(sample.points, matrix)
         kept.append(sample)

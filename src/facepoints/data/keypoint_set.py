@@ -17,7 +17,8 @@ class KeypointSet:
     images: (N, H, W) or (N, H, W, C) uint8. points: (N, K, 2) float32 (x, y) in the image's
     pixels, 0 where unlabelled. mask: (N, K) bool, True where labelled: a missing keypoint is a
     mask, never a NaN. groups: (N,) identity or photo of each row, for honest splits.
-    rows: (N,) row numbers in the source file, for messages and for excluding rows.
+    rows: (N,) row numbers in the source file, or sample names for photo sets: for messages and
+    for excluding rows.
     """
 
     images: np.ndarray

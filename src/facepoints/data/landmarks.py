@@ -52,7 +52,7 @@ def read_landmark_csv(
     origin is the coordinate the file gives the top-left pixel's centre; it is subtracted. None
     decides by layout: 1 for the Udacity / YouTube Faces layout (header starting
     ``identity,image``), whose integer labels are MATLAB-style 1-based (checked on the data: its
-    point pairs sit 1 px right of the faces' mirror axes), and 0 for every other layout, e.g. the
+    point pairs sit about 1 px right of the faces' mirror axes), and 0 for every other layout, e.g. the
     300-W and MTFL CSVs, which are 0-based already.
     """
     csv_path = Path(csv_path)
@@ -76,8 +76,11 @@ def read_landmark_csv(
         if not image:
             raise DataError(csv_path, f"line {line}: empty image name")
         points, mask = _parse_points(csv_path, line, header, fields, coordinate_columns)
+        points = np.where(mask[:, None], points - np.float32(origin), np.float32(0))
         group = fields[group_column].strip() if group_column is not None else Path(image).stem
-        samples.append(LandmarkSample(images_dir / image, points - np.float32(origin), mask, group, name))
+        if not group:
+            raise DataError(csv_path, f"line {line}: empty {header[group_column]}")
+        samples.append(LandmarkSample(images_dir / image, points, mask, group, name))
     return samples, scheme
 
 
