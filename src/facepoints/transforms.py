@@ -453,6 +453,14 @@ AUGMENT_PRESETS: dict[str, AugmentConfig] = {
         noise_prob=0.3, noise_std=(0.005, 0.03),
         occlusion_prob=0.25, occlusion_area=(0.02, 0.1),
     ),
+    # Photos framed by a detector: wider pose and framing jitter, blur for small upscaled faces.
+    "photo": AugmentConfig(
+        rotation_deg=30.0, scale=(0.8, 1.2), shift_frac=0.08, shear_deg=5.0, flip_prob=0.5,
+        brightness_contrast_prob=0.8, brightness=0.2, contrast=0.3,
+        blur_prob=0.3, blur_sigma=(0.3, 2.0),
+        noise_prob=0.3, noise_std=(0.005, 0.04),
+        occlusion_prob=0.3, occlusion_area=(0.02, 0.12),
+    ),
 }
 
 

@@ -32,11 +32,19 @@ from facepoints.training.config import TrainConfig
 from facepoints.training.split import split_by_group
 from facepoints.training.strategies import fit_predictor, predict
 
-DATA_TERMS = (
-    "Trained on faces from YouTube Faces (Wolf, Hassner, Maoz, CVPR 2011) in the Kaggle Facial "
-    "Keypoints layout. The data is offered by its authors for research; the model inherits those "
-    "terms: use it for research, and do not redistribute the data."
-)
+# The research terms of the data sets a model may be trained on, by a word in the data's path.
+_TERMS = {
+    "fkd": "YouTube Faces (Wolf, Hassner, Maoz, CVPR 2011) in the Kaggle Facial Keypoints layout",
+    "faces68": "YouTube Faces (Wolf, Hassner, Maoz, CVPR 2011) frames with 68-point labels",
+    "w300": "300-W (Sagonas et al., 2013: AFW, LFPW, HELEN re-annotated)",
+    "mtfl": "MTFL (Zhang et al., ECCV 2014)",
+}
+
+
+def data_terms(source: str) -> str:
+    sets = [text for word, text in _TERMS.items() if word in source.lower()] or [f"the data in {source}"]
+    return (f"Trained on {'; '.join(sets)}. This data is offered by its authors for research; the model "
+            "inherits those terms: use it for research, and do not redistribute the data.")
 
 
 def load_training_set(data: list[Path], groups: Path | None = None, exclude_rows: set | None = None) -> KeypointSet:
@@ -96,12 +104,12 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
         predictor, out / "model.onnx", scheme=dataset.scheme.name, image_size=dataset.image_size,
         channels=dataset.channels,
         extra={"framing": (dataset.framing or FKD_FRAMING).as_dict(), "label_offset": _label_offset(predictor), "config": config.to_json(),
-               "terms": DATA_TERMS},
+               "terms": data_terms(dataset.source)},
     )
     metrics = sorted(out.rglob("metrics.csv"))
     if metrics:
         learning_curves(metrics, out / "curves.png")
-    write_text_atomic(out / "card.md", model_card(config, dataset, result))
+    write_text_atomic(out / "card.md", model_card(config, dataset, result, _label_offset(predictor)))
     return result
 
 
@@ -125,7 +133,8 @@ def _worst_predictions(ks: KeypointSet, pred: np.ndarray, path: Path, count: int
     keypoint_grid(ks.images[worst], pred[worst], ks.points[worst], ks.mask[worst], titles, path)
 
 
-def model_card(config: TrainConfig, dataset: KeypointSet, result: dict) -> str:
+def model_card(config: TrainConfig, dataset: KeypointSet, result: dict, label_offset: float = 0.0) -> str:
+    framing = dataset.framing or FKD_FRAMING
     val = result.get("val")
     scores = (
         f"- Validation RMSE {val['rmse']:.3f} px, MAE {val['mae']:.3f} px, NME {val['nme']:.4f} "
@@ -140,10 +149,12 @@ def model_card(config: TrainConfig, dataset: KeypointSet, result: dict) -> str:
 {scores}- Trained in {result['train_seconds']} s on {result['device']} with facepoints {__version__}.
 
 ## Limits
-- Expects a face framed like the Kaggle images: grey 96x96, eyes level, eye midpoint near (48.3, 37.8), eyes about 36 px apart.
-- Coordinates are in the training labels' frame (the Kaggle files' own convention).
+- Expects a face framed as in training: a {framing.size} px crop whose reference points (eyes, and where
+  given nose and mouth corners) sit at {[list(p) for p in framing.template]}; `facepoints detect` frames
+  faces this way from the detector's points and refines from the model's own.
+- Coordinates are in the training labels' frame, learned {'+%.2f px from pixel centres' % label_offset if label_offset else 'as pixel centres'}.
 - Faces unlike the training data (profile views, heavy occlusion, children, rare lighting) score worse.
 
 ## Terms
-{DATA_TERMS}
+{data_terms(dataset.source)}
 """
