@@ -338,7 +338,7 @@ def test_inside_image_uses_the_pixel_extent_in_the_label_frame():
 
 
 def test_presets_are_valid_and_full_is_richest():
-    assert set(AUGMENT_PRESETS) == {"none", "flip", "flip_brightness", "full"}
+    assert set(AUGMENT_PRESETS) == {"none", "flip", "flip_brightness", "full", "photo"}
     assert not AUGMENT_PRESETS["none"].moves_points
     full = AUGMENT_PRESETS["full"]
     assert full.rotation_deg > 0 and full.shear_deg > 0 and full.occlusion_prob > 0
