@@ -162,8 +162,8 @@ def candidates(yunet_floor: float = 0.3) -> dict[str, Candidate]:
     return {c.name: c for c in (
         Candidate("yunet", lambda: create_detector("yunet", threshold=yunet_floor), 0.6,
                   "facepoints default; yuface (libfacedetection, BSD-3)", (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
-        Candidate("yunet-640", lambda: Shrunk(create_detector("yunet", threshold=yunet_floor), 640), 0.6,
-                  "YuNet on the photo shrunk to 640 px at most"),
+        *(Candidate(f"yunet-{side}", lambda side=side: Shrunk(create_detector("yunet", threshold=yunet_floor), side),
+                    0.6, f"YuNet on the photo shrunk to {side} px at most") for side in (640, 480, 320)),
         Candidate("blazeface-short", lambda: BlazeFace(0.5, 0), 0.5, "mediapipe 0.10.21, short-range model"),
         Candidate("blazeface-full", lambda: BlazeFace(0.5, 1), 0.5, "mediapipe 0.10.21, full-range model"),
         Candidate("dlib-hog", lambda: DlibHOG(0.0, 0), 0.0, "dlib HOG, no upsampling"),

@@ -21,7 +21,8 @@ a 68-point one exists), every method is also scored on that scheme's points (lab
 (fkd15: eye centres), so all methods stand on the same points.
 
 Held-out faces: ``--split run/split.json`` reads ``{"val_groups": [...]}`` and scores only faces
-whose group key (``group_key``: ``faces68:<identity>``, ``w300:<source photo>``) is listed.
+whose group is listed there (``parse_group_key``: ``faces68...:<identity>``,
+``w300...:<source photo>``, or bare groups from a one-set run).
 
 Speed, 2 threads (ONNX Runtime and OpenCV set to 2, OMP_NUM_THREADS=2; dlib runs on one thread,
 MediaPipe's XNNPACK takes what it takes): the methods take turns on every image so that load from
@@ -99,10 +100,17 @@ def mediapipe_to_ibug68(mesh: np.ndarray) -> np.ndarray:
     return np.stack([mesh[list(members)].mean(0) for members in MP_TO_IBUG68]).astype(np.float32)
 
 
-def group_key(set_name: str, group: str) -> str:
-    """The group name a training run's split.json lists for a face: ``<set>:<group>``, where set
-    is ``faces68`` (group = identity) or ``w300`` (group = source photo)."""
-    return f"{set_name}:{group}"
+def parse_group_key(key: str) -> tuple[str | None, str]:
+    """(set, group) of a group named in a run's split.json.
+
+    Training on several sets prefixes each group with its data file's stem
+    (facepoints.data.keypoint_set.concatenate: ``faces68_128:Valerie_Harper``,
+    ``w300_faces_128:afw_1051618982``); the set is the one whose name starts that stem. A run on
+    one set leaves its groups bare: set None, matched against every set here."""
+    prefix, colon, group = key.partition(":")
+    if not colon:
+        return None, key
+    return next((name for name in SETS if prefix.startswith(name)), prefix), group
 
 
 # --------------------------------------------------------------------------------------------
@@ -240,20 +248,21 @@ def make_methods(names: list[str], args) -> tuple[dict, dict]:
 # Data.
 
 
+SETS = {"faces68": "faces68/keypoints.csv", "w300": "w300/faces/keypoints.csv"}
+
+
 def load_faces(data: Path, split: Path | None) -> dict[str, list[LandmarkSample]]:
-    """Per set, the faces to score: every face, or those whose group key the split lists."""
-    sets = {
-        "faces68": read_landmark_csv(data / "faces68" / "keypoints.csv")[0],
-        "w300": read_landmark_csv(data / "w300" / "faces" / "keypoints.csv")[0],
-    }
+    """Per set, the faces to score: every face, or those of the groups the split holds out."""
+    sets = {name: read_landmark_csv(data / relative)[0] for name, relative in SETS.items()}
     if split is None:
         return sets
-    listed = set(json.loads(split.read_text()).get("val_groups") or ())
-    chosen = {name: [s for s in samples if group_key(name, s.group) in listed] for name, samples in sets.items()}
+    listed = {parse_group_key(str(key)) for key in json.loads(split.read_text()).get("val_groups") or ()}
+    chosen = {name: [s for s in samples if (name, s.group) in listed or (None, s.group) in listed]
+              for name, samples in sets.items()}
+    print(f"{split}: " + ", ".join(f"{len(v)} {k} faces" for k, v in chosen.items()), file=sys.stderr)
     if not any(chosen.values()):
-        example = next(iter(sorted(listed)), "nothing")
-        raise SystemExit(f"{split}: none of its val_groups (e.g. {example!r}) names a face here; "
-                         f"keys look like {group_key('faces68', sets['faces68'][0].group)!r}")
+        example = next(iter(sorted(listed, key=str)), "nothing")
+        raise SystemExit(f"{split}: none of its val_groups (e.g. {example}) names a face of {', '.join(SETS)}")
     return chosen
 
 
@@ -296,7 +305,9 @@ def evaluate_set(methods: dict, samples: list[LandmarkSample], eval_scheme: str,
     """Every method end to end on every face's image (interleaved); NME per face; time per image."""
     n = len(samples)
     nme = {name: np.full(n, np.nan) for name in methods}
-    nme68 = {name: np.full(n, np.nan) for name in methods if methods[name].scheme == "ibug68"}
+    # The 68-point methods' own iBUG-68 score, where the common scheme is another one.
+    nme68 = {name: np.full(n, np.nan) for name in methods
+             if methods[name].scheme == "ibug68" and eval_scheme != "ibug68"}
     offsets = {name: [] for name in methods}
     seconds = {name: 0.0 for name in methods}
     keep = {name: [] for name in methods}  # (sample index, Found) for model-only timing

@@ -18,7 +18,9 @@ def keypointer():
     return FaceKeypointer(threads=2)
 
 
-def test_example_face_keypoints_land_on_the_face(keypointer):
+@pytest.mark.parametrize("model", ["ibug68", "fkd15"])
+def test_example_face_keypoints_land_on_the_face(model):
+    keypointer = FaceKeypointer(model=model, threads=2)
     faces = keypointer(read_image(example_photo()), scheme="celeba5")
     assert len(faces) == 1
     (face,) = faces
@@ -59,7 +61,7 @@ def test_cli_goes_on_past_a_broken_image(tmp_path):
     hopper = images["hopper.png"]
     assert (hopper["width"], hopper["height"]) == (512, 600) and len(hopper["faces"]) == 1
     face = hopper["faces"][0]
-    assert face["scheme"] == "fkd15" and len(face["keypoints"]) == len(face["names"]) == 15
+    assert face["scheme"] == "ibug68" and len(face["keypoints"]) == len(face["names"]) == 68
     assert (tmp_path / "drawn" / "hopper.png").is_file()
 
 
@@ -68,5 +70,5 @@ def test_cli_usage_errors(tmp_path):
     assert run().returncode == 2
     bad_box = run("--example", "--box", "1,2,3")
     assert bad_box.returncode == 1 and "--box must be x,y,w,h" in bad_box.stderr
-    bad_scheme = run("--example", "--scheme", "ibug68")
+    bad_scheme = run("--example", "--model", "fkd15", "--scheme", "ibug68")
     assert bad_scheme.returncode == 1 and "cannot make ibug68" in bad_scheme.stderr

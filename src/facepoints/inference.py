@@ -60,7 +60,7 @@ def parse_box(text: str) -> np.ndarray:
 class FaceKeypointer:
     """Detector + keypoint model. Call it on an RGB uint8 image; get a Face per face found."""
 
-    def __init__(self, model: str = "fkd15", detector: str = "yunet", threshold: float = 0.6,
+    def __init__(self, model: str = "ibug68", detector: str = "yunet", threshold: float = 0.6,
                  refine: int = 1, threads: int | None = None):
         self.model = KeypointModel(model, threads=threads)
         self.detector_name, self.threshold = detector, threshold

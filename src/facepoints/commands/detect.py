@@ -37,12 +37,12 @@ def collect_inputs(inputs: list[str]) -> list[Path]:
 
 def detect(
     inputs: list[str] = typer.Argument(None, help="Images, folders (searched recursively) or - for paths on stdin."),
-    scheme: Optional[str] = typer.Option(None, help="Keypoints to report: fkd15 or celeba5 (default: the model's)."),
+    scheme: Optional[str] = typer.Option(None, help="Keypoints to report: ibug68, fkd15 or celeba5 (default: the model's)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results to this JSON file."),
     draw: Optional[Path] = typer.Option(None, help="Folder for overlay pictures."),
     numbers: bool = typer.Option(False, help="Number the keypoints in overlays."),
     box: Optional[str] = typer.Option(None, help="x,y,w,h of the face: skip detection."),
-    model: str = typer.Option("fkd15", help="model.onnx, a run folder, or a bundled model name."),
+    model: str = typer.Option("ibug68", help="model.onnx, a run folder, or a bundled model name (ibug68, fkd15)."),
     threshold: float = typer.Option(0.6, min=0.0, max=1.0, help="Face detector score threshold."),
     example: bool = typer.Option(False, help="Run on the bundled example photo."),
 ):
