@@ -118,6 +118,11 @@ def _label_offset(predictor) -> float:
     return float(predictor.label_offset) if isinstance(predictor, FlipAveraged) else 0.0
 
 
+def _short_sources(source: str) -> str:
+    """'a/b/faces68/keypoints.csv + ...' -> 'faces68/keypoints.csv + ...': no local paths in cards."""
+    return " + ".join("/".join(Path(part).parts[-2:]) for part in source.split(" + "))
+
+
 def _count_groups(ks: KeypointSet) -> int | None:
     return None if ks.groups is None else int(len(np.unique(ks.groups)))
 
@@ -145,7 +150,7 @@ def model_card(config: TrainConfig, dataset: KeypointSet, result: dict, label_of
 
 - Scheme: {dataset.scheme.name} ({dataset.scheme.num_keypoints} keypoints), input {dataset.image_size[1]}x{dataset.image_size[0]}, {dataset.channels} channel(s).
 - Architecture: {config.model}; missing keypoints: {config.strategy}; augmentation: {config.augment}; flip test-time averaging: {config.flip_tta}; ensemble of {config.ensemble}.
-- Data: {Path(dataset.source).name} ({result['train_rows']} training rows).
+- Data: {_short_sources(dataset.source)} ({result['train_rows']} training rows).
 {scores}- Trained in {result['train_seconds']} s on {result['device']} with facepoints {__version__}.
 
 ## Limits
