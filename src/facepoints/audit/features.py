@@ -80,11 +80,20 @@ class FaceSpace:
         return (features - self.mean) @ self.components
 
 
-def fit_face_space(features: np.ndarray, count: int) -> FaceSpace:
-    centred = features - features.mean(axis=0)
-    variances, vectors = np.linalg.eigh(centred.T @ centred / len(features))
-    variances, vectors = variances[::-1].clip(min=0), vectors[:, ::-1]
+def fit_face_space(features: np.ndarray, count: int, seed: int = 0) -> FaceSpace:
+    """The leading principal components by randomized subspace iteration (Halko et al. 2011):
+    a few products with the data instead of a full eigendecomposition."""
+    mean = features.mean(axis=0)
+    centred = (features - mean).astype(np.float32)
     count = min(count, len(features) - 1, features.shape[1])
-    rest = variances[count:]
-    return FaceSpace(features.mean(axis=0), vectors[:, :count].astype(np.float32),
-                     variances[:count], float(rest.mean()) if rest.size else 0.0)
+    basis = np.random.default_rng(seed).standard_normal((features.shape[1], count + 10)).astype(np.float32)
+    for _ in range(4):
+        basis, _ = np.linalg.qr(centred.T @ (centred @ basis))
+    small = basis.T @ (centred.T @ (centred @ basis)) / len(features)
+    variances, vectors = np.linalg.eigh(small)
+    order = np.argsort(variances)[::-1][:count]
+    variances = variances[order].clip(min=0)
+    total = float((centred.astype(np.float64) ** 2).sum() / len(features))
+    rest = max(features.shape[1] - count, 1)
+    return FaceSpace(mean, (basis @ vectors[:, order]).astype(np.float32), variances,
+                     max(total - float(variances.sum()), 0.0) / rest)

@@ -9,7 +9,7 @@ lies from where the face puts it; divided by its spread, it is a z-score.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,13 +21,17 @@ HUBER_LIMIT = 9.0  # faces whose mean squared offset exceeds 9 sigma^2 per coord
 class OffsetModel:
     mean: np.ndarray  # (2K,)
     covariance: np.ndarray  # (2K, 2K)
+    _precisions: dict = field(default_factory=dict, repr=False)
 
     def precision(self, labelled: np.ndarray) -> np.ndarray:
         """Inverse covariance of the coordinates of the labelled keypoints (a (K,) bool pattern)."""
-        coordinates = np.repeat(labelled, 2)
-        values, vectors = np.linalg.eigh(self.covariance[np.ix_(coordinates, coordinates)])
-        values = np.maximum(values, values.max() * 1e-4)
-        return (vectors / values) @ vectors.T
+        key = labelled.tobytes()
+        if key not in self._precisions:
+            coordinates = np.repeat(labelled, 2)
+            values, vectors = np.linalg.eigh(self.covariance[np.ix_(coordinates, coordinates)])
+            values = np.maximum(values, values.max() * 1e-4)
+            self._precisions[key] = (vectors / values) @ vectors.T
+        return self._precisions[key]
 
     def centred(self, offsets: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """(N, 2K) offsets minus the mean, 0 where unlabelled."""
