@@ -72,3 +72,15 @@ def test_cli_usage_errors(tmp_path):
     assert bad_box.returncode == 1 and "--box must be x,y,w,h" in bad_box.stderr
     bad_scheme = run("--example", "--model", "fkd15", "--scheme", "ibug68")
     assert bad_scheme.returncode == 1 and "cannot make ibug68" in bad_scheme.stderr
+
+
+def test_python_api_takes_paths_pil_images_and_arrays():
+    import facepoints
+
+    path = example_photo()
+    from_path = facepoints.detect(path)
+    from_pil = facepoints.detect(Image.open(path), scheme="fkd15")
+    from_array = facepoints.detect(np.asarray(Image.open(path).convert("L")), scheme="celeba5")
+    assert len(from_path) == len(from_pil) == len(from_array) == 1
+    assert from_path[0].keypoints.shape == (68, 2) and from_pil[0].keypoints.shape == (15, 2)
+    assert from_array[0].keypoints.shape == (5, 2)

@@ -1,3 +1,29 @@
-"""facepoints: facial keypoints in photos and video."""
+"""facepoints: facial keypoints in photos and video.
+
+    import facepoints
+    faces = facepoints.detect("photo.jpg")                    # 68 points per face
+    faces = facepoints.detect(pil_image, scheme="celeba5")   # eyes, nose, mouth corners
+"""
+
+from __future__ import annotations
+
+import functools
 
 __version__ = "0.1.0"
+
+
+@functools.lru_cache(maxsize=4)
+def _keypointer(model: str, threshold: float):
+    from facepoints.inference import FaceKeypointer
+
+    return FaceKeypointer(model=model, threshold=threshold)
+
+
+def detect(image, scheme: str | None = None, *, model: str = "ibug68", threshold: float = 0.6):
+    """Every face's keypoints in ``image``: a path, bytes, a PIL image or an RGB/grey numpy array.
+
+    Returns a list of ``facepoints.inference.Face`` (box, score, scheme, keypoints, names), with
+    coordinates in 0-based pixel centres of the displayed image (EXIF orientation applied)."""
+    from facepoints.imageio import read_image
+
+    return _keypointer(model, threshold)(read_image(image), scheme=scheme)

@@ -16,9 +16,12 @@ from facepoints.errors import FacepointsError
 from facepoints.runtime import KeypointModel
 from facepoints.schemes import convert_points, get_scheme
 
-# Where YuNet puts the five reference points inside its face box, as fractions of the box
-# (measured on its detections; the refinement pass corrects what a box alone cannot know).
-BOX_REFERENCE = np.array([[0.27, 0.345], [0.73, 0.345], [0.50, 0.56], [0.29, 0.70], [0.71, 0.70]], np.float32)
+# Where the five reference points sit inside a YuNet face box, as fractions of the box: the
+# median over 5,449 labelled faces68 and 300-W faces (benchmarks/fit_box_reference.py). The
+# refinement pass corrects what a box alone cannot know (pose, expression).
+BOX_REFERENCE = np.array(
+    [[0.281, 0.401], [0.741, 0.395], [0.521, 0.595], [0.326, 0.765], [0.709, 0.761]], np.float32
+)
 
 
 @dataclass
