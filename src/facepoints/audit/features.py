@@ -6,8 +6,6 @@ faces and on 128 px colour crops of photo sets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from PIL import Image
 
@@ -65,35 +63,3 @@ def face_features(grey: np.ndarray) -> np.ndarray:
     """(N, 1296) square-rooted HOG cells, each face scaled to unit length so contrast cancels."""
     features = np.sqrt(gradient_histograms(grey).reshape(len(grey), -1))
     return features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-6)
-
-
-@dataclass
-class FaceSpace:
-    """Principal components of the face features: the shapes and looks that faces share."""
-
-    mean: np.ndarray
-    components: np.ndarray  # (D, C), columns by falling variance
-    variances: np.ndarray  # (C,)
-    rest_variance: float  # mean variance of the dimensions the components leave out
-
-    def project(self, features: np.ndarray) -> np.ndarray:
-        return (features - self.mean) @ self.components
-
-
-def fit_face_space(features: np.ndarray, count: int, seed: int = 0) -> FaceSpace:
-    """The leading principal components by randomized subspace iteration (Halko et al. 2011):
-    a few products with the data instead of a full eigendecomposition."""
-    mean = features.mean(axis=0)
-    centred = (features - mean).astype(np.float32)
-    count = min(count, len(features) - 1, features.shape[1])
-    basis = np.random.default_rng(seed).standard_normal((features.shape[1], count + 10)).astype(np.float32)
-    for _ in range(4):
-        basis, _ = np.linalg.qr(centred.T @ (centred @ basis))
-    small = basis.T @ (centred.T @ (centred @ basis)) / len(features)
-    variances, vectors = np.linalg.eigh(small)
-    order = np.argsort(variances)[::-1][:count]
-    variances = variances[order].clip(min=0)
-    total = float((centred.astype(np.float64) ** 2).sum() / len(features))
-    rest = max(features.shape[1] - count, 1)
-    return FaceSpace(mean, (basis @ vectors[:, order]).astype(np.float32), variances,
-                     max(total - float(variances.sum()), 0.0) / rest)

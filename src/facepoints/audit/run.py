@@ -45,7 +45,7 @@ def audit_keypoint_set(ks: KeypointSet, on_step: Callable[[str], None] | None = 
     later_steps = iter([f"checking labels (fold {f} of {FOLDS})" for f in range(2, FOLDS + 1)] + ["checking pictures"])
     step(f"checking labels (fold 1 of {FOLDS})")
     labels = check_labels(ks, features, fold, on_fold=lambda: step(next(later_steps)))
-    images = check_images(grey, features, ks.image_size)
+    images = check_images(grey, ks.image_size)
     suspects = rank_suspects(duplicates.findings + labels.findings + images, ks.rows, duplicates.group)
     return AuditResult(ks, missing_stats(ks.mask, ks.scheme), duplicates, labels, suspects,
                        time.perf_counter() - started)

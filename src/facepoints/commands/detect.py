@@ -44,6 +44,8 @@ def detect(
     box: Optional[str] = typer.Option(None, help="x,y,w,h of the face: skip detection."),
     model: str = typer.Option("ibug68", help="model.onnx, a run folder, or a bundled model name (ibug68, fkd15)."),
     threshold: float = typer.Option(0.6, min=0.0, max=1.0, help="Face detector score threshold."),
+    refine: Optional[int] = typer.Option(None, min=0, max=3, help="Extra passes framed from the model's own "
+                                         "keypoints (default: 0, or 1 with --box)."),
     example: bool = typer.Option(False, help="Run on the bundled example photo."),
 ):
     """Find every face and its keypoints. Exit 0: all inputs read; 1: some failed; 2: usage error."""
@@ -56,7 +58,7 @@ def detect(
     if not paths:
         raise typer.BadParameter("give at least one image, folder, - or --example")
     boxes = [parse_box(box)] if box else None
-    keypointer = FaceKeypointer(model=model, threshold=threshold)
+    keypointer = FaceKeypointer(model=model, threshold=threshold, refine=refine if refine is not None else int(bool(box)))
     keypointer.check_scheme(scheme)
     if draw is not None:
         draw.mkdir(parents=True, exist_ok=True)
