@@ -16,20 +16,22 @@ import numpy as np
 from facepoints.audit.crossval import cross_validated_points
 from facepoints.audit.features import working_scale
 from facepoints.audit.findings import Finding
-from facepoints.audit.residuals import OffsetModel, disagreement, fit_offset_model
+from facepoints.audit.residuals import OffsetModel, disagreement, fit_offset_model, left_out_given
 from facepoints.data.keypoint_set import KeypointSet
 from facepoints.schemes import Scheme
 
 SUSPECT_Z = 5.0  # a 2-D Gaussian exceeds this once in 270,000 keypoints; real misses far more often
 SWAP_GAIN = 0.25  # a swap explains a face when it cuts the offsets' mean squared distance to this
+MAX_NAMED = 2  # keypoints a reason names; each is measured from the face's other, unsuspected labels
 
 
 @dataclass
 class LabelCheck:
     predicted: np.ndarray  # (N, K, 2) cross-validated model prediction, image pixels
-    expected: np.ndarray  # (N, K, 2) where the face (prediction and other labels) puts each label
-    z: np.ndarray  # (N, K) how far each label is from there, in standard deviations (NaN: untested)
+    z: np.ndarray  # (N, K) each label's distance from where the face puts it, in SDs (NaN: untested)
     score: np.ndarray  # (N,) the face's largest z, keypoints and flip pairs
+    culprits: np.ndarray  # (N, K) the labels a finding names
+    expected: np.ndarray  # (N, K, 2) where the face puts each culprit (its partner's label if swapped)
     findings: list[Finding]
 
 
@@ -46,17 +48,36 @@ def check_labels(ks: KeypointSet, features: np.ndarray, fold: np.ndarray,
     tests = disagreement(model, offsets, tested, pairs)
     with np.errstate(invalid="ignore"):
         score = np.nan_to_num(np.fmax(_row_max(tests.z), _row_max(tests.pair_z)))
+    culprits = np.zeros(ks.mask.shape, bool)
+    expected = np.zeros(ks.points.shape, np.float32)
     findings = []
     for index in np.flatnonzero(score >= SUSPECT_Z):
         swapped = explaining_swap(model, points[index], predicted[index], tested[index], pairs)
         if swapped:
             reason = swap_reason(ks.scheme, swapped)
+            for a, b in swapped:
+                culprits[index, [a, b]] = True
+                expected[index, [a, b]] = ks.points[index, [b, a]]
         else:
-            misses = np.linalg.norm(tests.miss[index] / scale, axis=1)
-            reason = misplaced_reason(ks.scheme, tests.z[index], misses, tests.pair_z[index])
+            named = _suspected_keypoints(tests.z[index], tests.pair_z[index], pairs)
+            given = tested[index] & ~np.isin(np.arange(len(tested[index])), named)
+            misses = {}
+            for rank, k in enumerate(named):
+                z, miss = left_out_given(model, offsets[index], given, k)
+                if rank and z < SUSPECT_Z:  # was only off beside a wrong label
+                    continue
+                misses[k] = float(np.linalg.norm(miss / scale))
+                culprits[index, k] = True
+                expected[index, k] = (points[index, k] - miss) / scale
+            reason = misplaced_reason(ks.scheme, misses)
         findings.append(Finding(int(index), "label", float(score[index]), reason))
-    expected = np.where(tested[..., None], (points - tests.miss) / scale, 0.0)
-    return LabelCheck(predicted / scale, expected.astype(np.float32), tests.z, score, findings)
+    return LabelCheck(predicted / scale, tests.z, score, culprits, expected, findings)
+
+
+def _suspected_keypoints(z: np.ndarray, pair_z: np.ndarray, pairs) -> list[int]:
+    """The keypoints at SUSPECT_Z or more, worst first, at most MAX_NAMED; else the worst pair."""
+    named = [int(k) for k in np.argsort(-np.nan_to_num(z)) if z[k] >= SUSPECT_Z][:MAX_NAMED]
+    return named or list(pairs[int(np.nanargmax(pair_z))])
 
 
 def explaining_swap(model: OffsetModel, labels: np.ndarray, predicted: np.ndarray, tested: np.ndarray,
@@ -93,12 +114,9 @@ def swap_reason(scheme: Scheme, swapped: list[tuple[int, int]]) -> str:
     return ("left/right " if sided else "") + ", ".join(parts) + " swapped"
 
 
-def misplaced_reason(scheme: Scheme, z: np.ndarray, misses: np.ndarray, pair_z: np.ndarray) -> str:
-    """e.g. "nose_tip 14 px from where the face puts it" for the one or two worst keypoints."""
-    flagged = [k for k in np.argsort(-np.nan_to_num(z)) if z[k] >= SUSPECT_Z][:2]
-    if not flagged:  # only a flip pair together stands out
-        flagged = list(scheme.flip_pairs[int(np.nanargmax(pair_z))])
-    words = [f"{scheme.names[k]} {misses[k]:.0f} px" for k in flagged]
+def misplaced_reason(scheme: Scheme, misses: dict[int, float]) -> str:
+    """e.g. "nose_tip 14 px from where the face puts it"; misses: pixels off, by keypoint."""
+    words = [f"{scheme.names[k]} {miss:.0f} px" for k, miss in misses.items()]
     return " and ".join(words) + (" from where the face puts it" if len(words) == 1 else " from where the face puts them")
 
 

@@ -17,7 +17,6 @@ SHOWN_SUSPECTS = 24  # label and image suspects drawn
 SHOWN_GROUPS = 12  # duplicate groups drawn
 GROUP_MEMBERS = 6  # thumbnails per group
 TABLE_ROWS = 200  # suspects listed in the table
-RING_Z = 3.0  # keypoints this many SD from where the face puts them are ringed in the drawings
 
 _STYLE = """
 body { font-family: sans-serif; margin: 2em; max-width: 72em; color: #222; }
@@ -109,11 +108,10 @@ def _label_suspects(result: AuditResult) -> str:
     if not shown:
         return "<h2 id='labels'>Top label suspects</h2><p>No label stands out.</p>"
     index = np.array([s.index for s in shown])
-    flagged = np.nan_to_num(labels.z[index]) >= RING_Z
     figure = pictures.face_grid(ks.images[index], [f"row {s.row} ({s.score:.1f}): {s.reason}" for s in shown],
-                                ks.points[index], ks.mask[index], labels.expected[index], flagged)
-    return ("<h2 id='labels'>Top label suspects</h2><p class='note'>Green: the labels. Red rings: labels "
-            f"{RING_Z:g}+ SD off; cyan crosses: where the face puts them.</p>" + _img(figure, "label suspects"))
+                                ks.points[index], ks.mask[index], labels.expected[index], labels.culprits[index])
+    return ("<h2 id='labels'>Top label suspects</h2><p class='note'>Green: the labels. Red rings: the labels "
+            "the reason names; cyan crosses: where the face puts them.</p>" + _img(figure, "label suspects"))
 
 
 def _image_suspects(result: AuditResult) -> str:

@@ -109,6 +109,18 @@ def disagreement(model: OffsetModel, offsets: np.ndarray, mask: np.ndarray,
     return Disagreement(z, miss, pair_z)
 
 
+def left_out_given(model: OffsetModel, offsets: np.ndarray, given: np.ndarray, keypoint: int) -> tuple[float, np.ndarray]:
+    """z and miss (label minus expected) of one keypoint of one face from only the `given`
+    keypoints' (K,) offsets: a label already known to be wrong then misleads no other."""
+    pattern = given.copy()
+    pattern[keypoint] = True
+    precision = model.precision(pattern)
+    gradient = model.centred(offsets[None], pattern[None])[:, np.repeat(pattern, 2)] @ precision
+    block = slice(2 * int(pattern[:keypoint].sum()), 2 * int(pattern[:keypoint].sum()) + 2)
+    z, miss = _left_out(gradient[:, block], precision[block, block])
+    return float(z[0]), miss[0]
+
+
 def _left_out(gradient: np.ndarray, precision_block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mahalanobis distance and residual of some coordinates given all the others.
 
