@@ -128,7 +128,7 @@ def evaluate(
     """RMSE (Kaggle's formula), MAE, NME, failure rate and per-keypoint RMSE of a model."""
     from facepoints.evaluation import per_image_error, score
     from facepoints.runtime import KeypointModel
-    from facepoints.training.run import load_training_set
+    from facepoints.data.load import load_training_set
     from facepoints.training.split import split_by_group
 
     keypoint_model = KeypointModel(model)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from facepoints.data.aligned import aligned_crops
-from facepoints.data.fkd import read_fkd_training
-from facepoints.data.keypoint_set import KeypointSet
+from facepoints.data.fkd import read_fkd_training, read_groups
+from facepoints.data.keypoint_set import KeypointSet, concatenate
 from facepoints.data.landmarks import LandmarkSample, read_landmark_csv, read_pts_folder
 from facepoints.data.packed import load_packed
-from facepoints.errors import DataError
+from facepoints.errors import DataError, FacepointsError
 
 LAYOUTS = "a Kaggle training.csv/.zip, a landmark .csv (image, x0, y0, ...), a folder of .pts files or a packed .npz"
 
@@ -45,3 +47,19 @@ def _aligned(path: Path, samples: list[LandmarkSample], scheme: str) -> Keypoint
     if skipped:
         warnings.warn(f"{path}: left out {len(skipped)} of {len(samples)} faces; first: {skipped[0][0]}: {skipped[0][1]}")
     return crops
+
+
+def load_training_set(data: list[Path], groups: Path | None = None, exclude_rows: set | None = None) -> KeypointSet:
+    """Read one or more data sets (combined, groups kept apart) and drop excluded rows."""
+    sets = [load_dataset(path) for path in data]
+    if groups is not None:
+        if len(sets) > 1:
+            raise FacepointsError("--val-groups applies to a single Kaggle-layout data file")
+        sets[0].groups = read_groups(groups, len(sets[0]))
+    try:
+        dataset = concatenate(sets, [Path(p).stem for p in data])
+    except ValueError as e:
+        raise FacepointsError(str(e)) from None
+    if exclude_rows:
+        dataset = dataset.subset(~np.isin(dataset.rows.astype(str), sorted(str(r) for r in exclude_rows)))
+    return dataset

@@ -17,10 +17,8 @@ from safetensors.torch import save_file
 
 from facepoints import __version__
 from facepoints.data import KeypointSet
-from facepoints.data import load_dataset
-from facepoints.data.keypoint_set import concatenate
+from facepoints.data.load import load_training_set
 from facepoints.crop import FKD_FRAMING
-from facepoints.data.fkd import read_groups
 from facepoints.errors import FacepointsError
 from facepoints.evaluation import per_image_error, score
 from facepoints.export import export_onnx
@@ -45,22 +43,6 @@ def data_terms(source: str) -> str:
     sets = [text for word, text in _TERMS.items() if word in source.lower()] or [f"the data in {source}"]
     return (f"Trained on {'; '.join(sets)}. This data is offered by its authors for research; the model "
             "inherits those terms: use it for research, and do not redistribute the data.")
-
-
-def load_training_set(data: list[Path], groups: Path | None = None, exclude_rows: set | None = None) -> KeypointSet:
-    """Read one or more data sets (combined, groups kept apart) and drop excluded rows."""
-    sets = [load_dataset(path) for path in data]
-    if groups is not None:
-        if len(sets) > 1:
-            raise FacepointsError("--val-groups applies to a single Kaggle-layout data file")
-        sets[0].groups = read_groups(groups, len(sets[0]))
-    try:
-        dataset = concatenate(sets, [Path(p).stem for p in data])
-    except ValueError as e:
-        raise FacepointsError(str(e)) from None
-    if exclude_rows:
-        dataset = dataset.subset(~np.isin(dataset.rows.astype(str), sorted(str(r) for r in exclude_rows)))
-    return dataset
 
 
 def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: Path | None = None,
