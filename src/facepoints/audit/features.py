@@ -12,7 +12,7 @@ from PIL import Image
 WORKING_SIDE = 96
 CELL = 8
 ORIENTATIONS = 9
-_CHUNK = 512  # images per step: bounds the per-pixel temporaries to ~100 MB
+_CHUNK = 512  # images per step: bounds the per-pixel temporaries to about 200 MB
 
 
 def working_images(images: np.ndarray) -> np.ndarray:

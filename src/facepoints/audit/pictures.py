@@ -62,9 +62,9 @@ def mean_face(images: np.ndarray, points: np.ndarray, mask: np.ndarray) -> bytes
 
 def face_grid(images: np.ndarray, titles: list[str], points: np.ndarray | None = None,
               mask: np.ndarray | None = None, expected: np.ndarray | None = None,
-              flagged: np.ndarray | None = None, columns: int = 6) -> bytes:
-    """Faces in a grid, optionally with labels (green), the flagged ones ringed red and where the
-    face puts them (cyan crosses)."""
+              ringed: np.ndarray | None = None, columns: int = 6) -> bytes:
+    """Faces in a grid, optionally with labels (green), some of them ringed red, and where the face
+    puts those (cyan crosses)."""
     rows = max(1, math.ceil(len(images) / columns))
     fig, axes = plt.subplots(rows, columns, figsize=(2.3 * columns, 2.75 * rows), squeeze=False)
     for ax in axes.flat:
@@ -74,7 +74,7 @@ def face_grid(images: np.ndarray, titles: list[str], points: np.ndarray | None =
         if points is not None:
             labelled = mask[i]
             ax.scatter(points[i, labelled, 0], points[i, labelled, 1], s=8, c="lime", linewidths=0)
-            ring = labelled & flagged[i]
+            ring = labelled & ringed[i]
             ax.scatter(points[i, ring, 0], points[i, ring, 1], s=60, facecolors="none", edgecolors="red", linewidths=1)
             ax.scatter(expected[i, ring, 0], expected[i, ring, 1], s=30, c="cyan", marker="x", linewidths=1)
         ax.set_title("\n".join(textwrap.wrap(title, 34)[:4]), fontsize=6.5)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from facepoints.audit import pictures
+from facepoints.audit.findings import KINDS
 from facepoints.audit.run import AuditResult
 from facepoints.fileio import write_text_atomic
 
@@ -47,7 +48,7 @@ def write_report(path: str | Path, result: AuditResult) -> None:
 
 def _summary(result: AuditResult) -> str:
     ks = result.keypoints
-    counts = {kind: sum(s.kind == kind for s in result.suspects) for kind in ("label", "duplicate", "image")}
+    counts = {kind: sum(s.kind == kind for s in result.suspects) for kind in KINDS}
     groups = result.duplicates.groups()
     return (f"<p>{len(ks)} faces of {ks.image_size[1]}x{ks.image_size[0]} px, scheme {ks.scheme.name} "
             f"({ks.scheme.num_keypoints} keypoints). {len(result.suspects)} suspects: {counts['label']} wrong "

@@ -79,7 +79,6 @@ def fit_offset_model(offsets: np.ndarray, mask: np.ndarray) -> OffsetModel:
 @dataclass
 class Disagreement:
     z: np.ndarray  # (N, K): keypoint offset against the face's other offsets, in standard deviations
-    miss: np.ndarray  # (N, K, 2): label minus where the face puts it, in the offsets' pixels
     pair_z: np.ndarray  # (N, P): the same test for both keypoints of each flip pair at once
 
 
@@ -88,7 +87,6 @@ def disagreement(model: OffsetModel, offsets: np.ndarray, mask: np.ndarray,
     """Leave-one-keypoint-out tests of every labelled keypoint (and flip pair) of every face."""
     n, k, _ = offsets.shape
     z = np.full((n, k), np.nan)
-    miss = np.zeros((n, k, 2))
     pair_z = np.full((n, len(pairs)), np.nan)
     centred = model.centred(offsets, mask)
     for pattern, rows in by_pattern(mask):
@@ -99,14 +97,14 @@ def disagreement(model: OffsetModel, offsets: np.ndarray, mask: np.ndarray,
         gradient = centred[rows][:, np.repeat(pattern, 2)] @ precision
         for j, keypoint in enumerate(labelled):
             block = slice(2 * j, 2 * j + 2)
-            z[rows, keypoint], miss[rows, keypoint] = _left_out(gradient[:, block], precision[block, block])
+            z[rows, keypoint] = _left_out(gradient[:, block], precision[block, block])[0]
         position = {keypoint: j for j, keypoint in enumerate(labelled)}
         for p, (a, b) in enumerate(pairs):
             if a in position and b in position:
                 block = [2 * position[a], 2 * position[a] + 1, 2 * position[b], 2 * position[b] + 1]
                 distance, _ = _left_out(gradient[:, block], precision[np.ix_(block, block)])
                 pair_z[rows, p] = _pair_as_single(distance)
-    return Disagreement(z, miss, pair_z)
+    return Disagreement(z, pair_z)
 
 
 def left_out_given(model: OffsetModel, offsets: np.ndarray, given: np.ndarray, keypoint: int) -> tuple[float, np.ndarray]:

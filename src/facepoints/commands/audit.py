@@ -17,6 +17,7 @@ def audit(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ):
     """Find wrong labels, duplicates and odd pictures; write them ranked to a CSV (and a report)."""
+    from facepoints.audit.findings import KINDS
     from facepoints.audit.report import write_report
     from facepoints.audit.run import STEPS, audit_keypoint_set
     from facepoints.audit.suspects import write_suspects
@@ -32,7 +33,7 @@ def audit(
         write_suspects(out, result.suspects)
         if report is not None:
             write_report(report, result)
-    kinds = ", ".join(f"{sum(s.kind == k for s in result.suspects)} {k}" for k in ("label", "duplicate", "image"))
+    kinds = ", ".join(f"{sum(s.kind == k for s in result.suspects)} {k}" for k in KINDS)
     written = f"{out}" + (f" and {report}" if report is not None else "")
     console.print(f"{len(dataset)} faces audited in {result.seconds:.0f} s: {len(result.suspects)} suspects "
                   f"({kinds}); wrote {written}", highlight=False, soft_wrap=True)
