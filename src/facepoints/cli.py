@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from facepoints import __version__
+from facepoints.commands.audit import audit as audit_command
 from facepoints.commands.detect import detect as detect_command
 from facepoints.errors import FacepointsError
 
@@ -192,6 +193,7 @@ def submit(
 
 
 app.command()(user_errors(detect_command))
+app.command()(user_errors(audit_command))
 
 
 @app.command()

@@ -47,18 +47,20 @@ def test_run_folder_holds_a_usable_model(tmp_path, fkd_dir):
     config = recipe("default", model="lenet5", epochs=2, batch_size=32)
     result = train_run(config, fkd_dir / "training.zip", out, fkd_dir / "training_identities.csv",
                        exclude_rows=set(range(300, 2811)), progress=False)
+    # Exclusions leave validation alone: the same held-out faces as without them.
+    assert result["val_rows"] == 568 and result["excluded_rows"] == 2811 - 568 - result["train_rows"]
     for name in ("config.json", "metrics.csv", "curves.png", "worst.png", "model.safetensors", "model.onnx",
                  "card.md", "scores.json"):
         assert (out / name).is_file(), name
-    assert result["train_rows"] + result["val_rows"] == 300
+    assert 0 < result["train_rows"] < 300
     assert result["val"]["rmse"] == json.loads((out / "scores.json").read_text())["val"]["rmse"]
     assert "research" in (out / "card.md").read_text()
     epochs = {row["epoch"] for row in csv.DictReader(open(out / "metrics.csv"))}
     assert epochs == {"0", "1"}
 
     # The ONNX file scores exactly what the run reported.
-    ks = read_fkd_training(fkd_dir / "training.zip").subset(slice(0, 300))
-    ks.groups = read_groups(fkd_dir / "training_identities.csv", 2811)[:300]
+    ks = read_fkd_training(fkd_dir / "training.zip")
+    ks.groups = read_groups(fkd_dir / "training_identities.csv", 2811)
     _, val = split_by_group(ks, config.val_fraction, config.seed)
     onnx_pred = KeypointModel(out).predict(val.images)
     from facepoints.evaluation import kaggle_rmse

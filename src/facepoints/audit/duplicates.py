@@ -2,7 +2,7 @@
 
 Exact: the same pixels (a hash). Near: the same picture again, re-encoded or moved a few pixels.
 Each face's few most similar faces by a coarse 12x12 thumbnail are candidates; a candidate is a
-near duplicate when, aligned by the best shift of up to 5 px, the two faces correlate at 0.985
+near duplicate when, aligned by the best shift of up to 7 px, the two faces correlate at 0.985
 or more. Re-encoded and shifted copies of FKD faces score 0.993 or more; the most similar faces
 of two different people 0.94 at most; consecutive frames of one video shot can reach 0.985 and
 are grouped too, since they leak between training and validation just like copies.

@@ -49,17 +49,19 @@ def _aligned(path: Path, samples: list[LandmarkSample], scheme: str) -> Keypoint
     return crops
 
 
-def load_training_set(data: list[Path], groups: Path | None = None, exclude_rows: set | None = None) -> KeypointSet:
-    """Read one or more data sets (combined, groups kept apart) and drop excluded rows."""
+def load_training_set(data: list[Path], groups: Path | None = None) -> KeypointSet:
+    """Read one or more data sets and combine them, keeping their groups apart."""
     sets = [load_dataset(path) for path in data]
     if groups is not None:
         if len(sets) > 1:
             raise FacepointsError("--val-groups applies to a single Kaggle-layout data file")
         sets[0].groups = read_groups(groups, len(sets[0]))
     try:
-        dataset = concatenate(sets, [Path(p).stem for p in data])
+        return concatenate(sets, [Path(p).stem for p in data])
     except ValueError as e:
         raise FacepointsError(str(e)) from None
-    if exclude_rows:
-        dataset = dataset.subset(~np.isin(dataset.rows.astype(str), sorted(str(r) for r in exclude_rows)))
-    return dataset
+
+
+def without_rows(ks: KeypointSet, rows: set) -> KeypointSet:
+    """``ks`` less the rows (row numbers or sample names) listed in ``rows``."""
+    return ks.subset(~np.isin(ks.rows.astype(str), sorted(str(r) for r in rows)))

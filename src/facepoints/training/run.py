@@ -17,7 +17,7 @@ from safetensors.torch import save_file
 
 from facepoints import __version__
 from facepoints.data import KeypointSet
-from facepoints.data.load import load_training_set
+from facepoints.data.load import load_training_set, without_rows
 from facepoints.crop import FKD_FRAMING
 from facepoints.errors import FacepointsError
 from facepoints.evaluation import per_image_error, score
@@ -46,12 +46,14 @@ def data_terms(source: str) -> str:
 
 
 def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: Path | None = None,
-              exclude_rows: set[int] | None = None, progress: bool = True) -> dict:
+              exclude_rows: set | None = None, progress: bool = True) -> dict:
     if config.model not in list_models():
         raise FacepointsError(f"unknown model {config.model!r}; choose one of {', '.join(list_models())}")
     out.mkdir(parents=True, exist_ok=True)
-    dataset = load_training_set(data if isinstance(data, list) else [data], groups, exclude_rows)
+    dataset = load_training_set(data if isinstance(data, list) else [data], groups)
     train_set, val_set = split_by_group(dataset, config.val_fraction, config.seed)
+    if exclude_rows:  # from training only: validation stays the same faces, so scores compare
+        train_set = without_rows(train_set, exclude_rows)
     write_text_atomic(out / "config.json", config.to_json())
     write_text_atomic(out / "split.json", json.dumps({  # so benchmarks score exactly the held-out faces
         "val_rows": [str(r) for r in val_set.rows],
@@ -67,7 +69,7 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
     predictor = predictor.cpu().float().eval()
     result = {
         "train_rows": len(train_set), "val_rows": len(val_set), "val_groups": _count_groups(val_set),
-        "train_seconds": round(seconds, 1), "device": _device_name(), "excluded_rows": len(exclude_rows or ()),
+        "train_seconds": round(seconds, 1), "device": _device_name(), "excluded_rows": len(dataset) - len(train_set) - len(val_set),
     }
     if len(val_set):
         pred = predict(predictor, val_set.images)
