@@ -7,13 +7,9 @@ import zipfile
 
 import pytest
 
-# The command as cli.py registers it: user_errors(audit).
-RUN_AUDIT = ("import typer; from facepoints.cli import user_errors; "
-             "from facepoints.commands.audit import audit; typer.run(user_errors(audit))")
-
-
 def run_audit(*args):
-    return subprocess.run([sys.executable, "-c", RUN_AUDIT, *map(str, args)], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "facepoints.cli", "audit", *map(str, args)],
+                          capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,12 @@ def test_real_label_suspects_are_a_few_percent(fkd_audit):
     labels = [s for s in fkd_audit.suspects if s.kind == "label"]
     assert 20 <= len(labels) <= 120
     assert all(s.score >= SUSPECT_Z for s in labels)
-    assert all(re.fullmatch(r".+ (swapped|\d+ px( and \w+ \d+ px)? from where the face puts (it|them))", s.reason)
-               for s in labels)
+    assert all(re.fullmatch(r".+ (swapped|\d+ px( and \w+ \d+ px)? from where the face puts (it|them)"
+                            r"(; on the picture's edge \(clipped\?\))?)", s.reason) for s in labels)
+    clipped = [s for s in labels if s.reason.endswith("(clipped?)")]
+    assert clipped and all(fkd_audit.keypoints.points[s.index][fkd_audit.labels.culprits[s.index]].max() >= 95.5
+                           or fkd_audit.keypoints.points[s.index][fkd_audit.labels.culprits[s.index]].min() <= 0.5
+                           for s in clipped)
 
 
 def test_planted_swaps_are_found_and_named(planted):
@@ -62,3 +66,5 @@ def test_reason_words():
     assert misplaced_reason(FKD15, {10: 14.2}) == "nose_tip 14 px from where the face puts it"
     assert misplaced_reason(FKD15, {10: 14.2, 14: 9.0}) == (
         "nose_tip 14 px and mouth_center_bottom_lip 9 px from where the face puts them")
+    assert misplaced_reason(FKD15, {14: 22}, clipped=True) == (
+        "mouth_center_bottom_lip 22 px from where the face puts it; on the picture's edge (clipped?)")

@@ -16,7 +16,7 @@ import numpy as np
 
 from facepoints.audit.findings import Finding
 
-SUSPECT_Z = 6.0  # on FKD only the black bands of padded frames (6-8 SD) reach it; a 2x2 collage of faces 5.4
+SUSPECT_Z = 6.0  # FKD: 7 real pictures reach it, mostly black bands of padded frames; a 2x2 collage of faces 5.4
 BLANK_CONTRAST = 4.0  # grey-level standard deviation below which a picture shows nothing
 BLANK_SCORE = 20.0  # a blank picture is as certain as an exact duplicate
 FLAT_STEP = 1.0  # grey levels: a pixel whose gradient is below this is flat
