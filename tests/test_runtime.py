@@ -54,3 +54,21 @@ def test_submission_covers_every_lookup_row(tmp_path, fkd_dir):
     values = np.array([float(r["Location"]) for r in rows])
     assert values.min() >= 0 and values.max() <= 96
     assert 30 < values.mean() < 60  # keypoints sit inside the face, not at a border
+
+
+def test_model_with_foreign_metadata_is_a_one_line_model_error(tmp_path):
+    import json
+
+    import onnx
+
+    from facepoints.runtime import bundled_model_path
+
+    model = onnx.load(str(bundled_model_path("fkd15")))
+    for prop in model.metadata_props:
+        if prop.key == "facepoints":
+            meta = json.loads(prop.value)
+            meta["framing"] = {"eye_midpoint": [48.3, 37.8]}  # an older layout
+            prop.value = json.dumps(meta)
+    onnx.save(model, str(tmp_path / "old.onnx"))
+    with pytest.raises(ModelError, match="old.onnx: facepoints metadata is incomplete"):
+        KeypointModel(tmp_path / "old.onnx")

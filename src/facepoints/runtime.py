@@ -58,12 +58,15 @@ class KeypointModel:
             raise ModelError(f"{self.path}: not a facepoints model (no '{METADATA_KEY}' metadata)") from None
         except Exception as e:  # onnxruntime raises its own error types for corrupt files
             raise ModelError(f"{self.path}: cannot load ONNX model ({str(e).splitlines()[0]})") from None
-        self.scheme: Scheme = get_scheme(self.metadata["scheme"])
-        self.image_size: tuple[int, int] = tuple(self.metadata["image_size"])
-        self.channels: int = int(self.metadata["channels"])
-        self.framing = Framing.from_dict(self.metadata["framing"])
-        # Where the training labels' origin sat relative to pixel centres (1-based labels: +1).
-        self.label_offset = float(self.metadata.get("label_offset", 0.0))
+        try:
+            self.scheme: Scheme = get_scheme(self.metadata["scheme"])
+            self.image_size: tuple[int, int] = tuple(self.metadata["image_size"])
+            self.channels: int = int(self.metadata["channels"])
+            self.framing = Framing.from_dict(self.metadata["framing"])
+            # Where the training labels' origin sat relative to pixel centres (1-based labels: +1).
+            self.label_offset = float(self.metadata.get("label_offset", 0.0))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelError(f"{self.path}: facepoints metadata is incomplete or of another version ({e})") from None
 
     def predict(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """uint8 (N, H, W) or (N, H, W, C) images of the model's size -> (N, K, 2) float32."""
