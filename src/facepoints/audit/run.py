@@ -12,6 +12,7 @@ from facepoints.audit.features import face_features, working_images
 from facepoints.audit.images import check_images
 from facepoints.audit.labels import LabelCheck, check_labels
 from facepoints.audit.missing import MissingStats, missing_stats
+from facepoints.audit.shape import check_shapes
 from facepoints.audit.suspects import Suspect, rank_suspects
 from facepoints.data.keypoint_set import KeypointSet
 from facepoints.errors import DataError
@@ -46,6 +47,10 @@ def audit_keypoint_set(ks: KeypointSet, on_step: Callable[[str], None] | None = 
     step(f"checking labels (fold 1 of {FOLDS})")
     labels = check_labels(ks, features, fold, on_fold=lambda: step(next(later_steps)))
     images = check_images(grey, ks.image_size)
-    suspects = rank_suspects(duplicates.findings + labels.findings + images, ks.rows, duplicates.group)
+    # The shape check adds the faces the pixel model missed; where both flag a face, the label
+    # check's reason (model-backed, swaps named) is the one to act on.
+    flagged = {f.index for f in labels.findings}
+    shapes = [f for f in check_shapes(ks) if f.index not in flagged]
+    suspects = rank_suspects(duplicates.findings + labels.findings + shapes + images, ks.rows, duplicates.group)
     return AuditResult(ks, missing_stats(ks.mask, ks.scheme), duplicates, labels, suspects,
                        time.perf_counter() - started)
