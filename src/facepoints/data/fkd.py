@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facepoints.data.fields import parse_number
 from facepoints.data.keypoint_set import KeypointSet
 from facepoints.errors import DataError
 from facepoints.schemes import FKD15
@@ -196,18 +197,8 @@ def _parse_coordinates(
         for column, position in enumerate(positions):
             text = fields[position].strip()
             if text:
-                values[index, column] = _parse_float(path, line, KEYPOINT_COLUMNS[column], text)
+                values[index, column] = parse_number(path, line, KEYPOINT_COLUMNS[column], text)
     return values.reshape(len(records), FKD15.num_keypoints, 2)
-
-
-def _parse_float(path: str | Path, line: int, column: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise DataError(path, f"line {line}: {column} is not a number: {text[:20]!r}") from None
-    if np.isinf(value):
-        raise DataError(path, f"line {line}: {column} is infinite")
-    return value
 
 
 def _check_inside_image(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facepoints.data.fields import parse_number
 from facepoints.errors import DataError
 from facepoints.schemes import SCHEMES
 
@@ -142,7 +143,7 @@ def read_celeba_landmarks(path: str | Path, images_dir: str | Path) -> tuple[lis
     for line, fields in records:
         if len(fields) != 1 + len(CELEBA_COLUMNS):
             raise DataError(path, f"line {line}: {len(fields)} fields where an image name and 10 numbers belong")
-        values = [_number(path, line, column, text) for column, text in zip(CELEBA_COLUMNS, fields[1:])]
+        values = [parse_number(path, line, column, text) for column, text in zip(CELEBA_COLUMNS, fields[1:])]
         points = np.array(values, dtype=np.float32).reshape(5, 2)
         samples.append(LandmarkSample(images_dir / fields[0], points, np.ones(5, bool), Path(fields[0]).stem, fields[0]))
     return samples, "celeba5"
@@ -241,17 +242,7 @@ def _parse_points(
 
 def _coordinate(path: Path, line: int, column: str, text: str) -> float:
     """A coordinate field; empty means unlabelled (NaN)."""
-    return _number(path, line, column, text) if text.strip() else np.nan
-
-
-def _number(path: Path, line: int, column: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise DataError(path, f"line {line}: {column} is not a number: {text.strip()[:20]!r}") from None
-    if np.isinf(value):
-        raise DataError(path, f"line {line}: {column} is {text.strip()[:20]!r}, not a finite number")
-    return value
+    return parse_number(path, line, column, text) if text.strip() else np.nan
 
 
 def _images_by_stem(folder: Path) -> dict[str, Path]:
@@ -284,5 +275,5 @@ def _parse_pts(path: Path) -> np.ndarray:
         fields = text.split()
         if len(fields) != 2:
             raise DataError(path, f"line {line}: expected 'x y', found {text[:40]!r}")
-        points[index] = [_number(path, line, axis, value) for axis, value in zip("xy", fields)]
+        points[index] = [parse_number(path, line, axis, value) for axis, value in zip("xy", fields)]
     return points
