@@ -16,6 +16,7 @@ from rich.table import Table
 from facepoints import __version__
 from facepoints.commands.audit import audit as audit_command
 from facepoints.commands.detect import detect as detect_command
+from facepoints.commands.filter import filter_faces as filter_command
 from facepoints.errors import FacepointsError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -194,6 +195,7 @@ def submit(
 
 app.command()(user_errors(detect_command))
 app.command()(user_errors(audit_command))
+app.command("filter")(user_errors(filter_command))
 
 
 @app.command()
@@ -205,8 +207,18 @@ def models():
         console.print(name)
 
 
+def _optional_values(argv: list[str]) -> list[str]:
+    """`--webcam` alone means camera 0 (click options take a value or none, not either)."""
+    out = []
+    for i, arg in enumerate(argv):
+        out.append(arg)
+        if arg == "--webcam" and not (i + 1 < len(argv) and argv[i + 1].isdigit()):
+            out.append("0")
+    return out
+
+
 def run() -> None:  # console-script entry point
-    app(prog_name="facepoints")
+    app(args=_optional_values(sys.argv[1:]), prog_name="facepoints")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ def draw_faces(image: np.ndarray, faces: list[Face], numbers: bool = False, boxe
     return canvas
 
 
-def encode_png(image: np.ndarray) -> bytes:
-    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(image[..., ::-1]))
+def encode_image(image: np.ndarray, suffix: str = ".png") -> bytes:
+    """RGB uint8 -> file bytes of the type ``suffix`` names (.png, .jpg, .webp, ...)."""
+    ok, encoded = cv2.imencode(suffix.lower() or ".png", np.ascontiguousarray(image[..., ::-1]))
+    if not ok:
+        raise ValueError(f"OpenCV cannot encode {suffix} images")
     return encoded.tobytes()

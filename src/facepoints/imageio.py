@@ -68,7 +68,18 @@ def _open(source: Path | io.BytesIO, name: str) -> Image.Image:
         raise _unreadable(name, "file", error) from None
 
 
+def read_image_rgba(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """(H, W, 4) uint8 RGBA as displayed, transparency kept (opaque pictures get alpha 255)."""
+    with _open(Path(path), str(path)) as image:
+        return np.array(_loaded(image, str(path), max_pixels).convert("RGBA"))
+
+
 def _decode(image: Image.Image, name: str, max_pixels: int) -> np.ndarray:
+    return _to_rgb(_loaded(image, name, max_pixels), name)
+
+
+def _loaded(image: Image.Image, name: str, max_pixels: int) -> Image.Image:
+    """Pixels decoded and turned upright, after refusing sizes that could exhaust memory."""
     width, height = image.size
     if width * height > max_pixels:
         raise ImageError(
@@ -80,7 +91,7 @@ def _decode(image: Image.Image, name: str, max_pixels: int) -> np.ndarray:
         image.load()
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise _unreadable(name, image.format or "image", error) from None
-    return _to_rgb(_displayed(image), name)
+    return _displayed(image)
 
 
 def _unreadable(name: str, kind: str, error: Exception) -> ImageError:

@@ -81,23 +81,37 @@ class FaceKeypointer:
     def __call__(self, image: np.ndarray, boxes: list[np.ndarray] | None = None,
                  scheme: str | None = None) -> list[Face]:
         detections = [Detection(b, 1.0) for b in boxes] if boxes is not None else self.detector(image)
+        points = self.keypoints(image, detections)
+        return [self.face(d.box, d.score, p, scheme) for d, p in zip(detections, points)]
+
+    def keypoints(self, image: np.ndarray, detections: list[Detection]) -> np.ndarray:
+        """(N, K, 2) keypoints in the model's scheme, framed from each detection's points or box."""
         if not detections:
-            return []
-        framing = self.model.framing
+            return np.zeros((0, self.model.scheme.num_keypoints, 2), np.float32)
         references = np.stack([
             d.landmarks if d.landmarks is not None else box_reference_points(d.box) for d in detections
-        ])[:, : framing.num_reference]
-        source = image if self.model.channels == 3 else _grey(image)
-        points = self._predict(source, references)
-        all_labelled = np.ones(points.shape[:2], bool)
+        ])[:, : self.model.framing.num_reference]
+        points = self._predict(image, references)
         for _ in range(self.refine):
-            references, _ = reference_points(points, all_labelled, self.model.scheme.name, framing)
-            points = self._predict(source, references)
-        return [
-            Face(d.box, d.score, *self._convert(p, scheme)) for d, p in zip(detections, points)
-        ]
+            points = self.reframe(image, points)
+        return points
+
+    def reframe(self, image: np.ndarray, points: np.ndarray) -> np.ndarray:
+        """One pass framed from earlier keypoints (model scheme): refinement, or tracking a face
+        into the next video frame without running the detector."""
+        if not len(points):
+            return points
+        references, _ = reference_points(points, np.ones(points.shape[:2], bool), self.model.scheme.name,
+                                         self.model.framing)
+        return self._predict(image, references)
+
+    def face(self, box: np.ndarray, score: float, points: np.ndarray, scheme: str | None = None) -> Face:
+        """A Face from model-scheme keypoints, converted to ``scheme``."""
+        return Face(box, score, *self._convert(points, scheme))
 
     def _predict(self, image: np.ndarray, references: np.ndarray) -> np.ndarray:
+        if self.model.channels != 3:
+            image = _grey(image)
         framing = self.model.framing
         matrices = [framing_transform(r, framing) for r in references]
         crops = np.stack([crop_face(image, m, framing.size) for m in matrices])

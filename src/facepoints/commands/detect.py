@@ -49,7 +49,7 @@ def detect(
     example: bool = typer.Option(False, help="Run on the bundled example photo."),
 ):
     """Find every face and its keypoints. Exit 0: all inputs read; 1: some failed; 2: usage error."""
-    from facepoints.draw import draw_faces, encode_png
+    from facepoints.draw import draw_faces, encode_image
     from facepoints.fileio import write_bytes_atomic, write_text_atomic
     from facepoints.imageio import read_image
     from facepoints.inference import FaceKeypointer, parse_box
@@ -76,7 +76,7 @@ def detect(
                 entry.update(width=int(image.shape[1]), height=int(image.shape[0]),
                              faces=[f.as_dict() for f in faces])
                 if draw is not None:
-                    write_bytes_atomic(draw / f"{path.stem}.png", encode_png(draw_faces(image, faces, numbers=numbers)))
+                    write_bytes_atomic(draw / f"{path.stem}.png", encode_image(draw_faces(image, faces, numbers=numbers)))
             except DataError as e:  # a bad input: report it and go on
                 entry.update(error=str(e), faces=[])
                 failures += 1

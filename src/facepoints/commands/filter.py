@@ -1,0 +1,164 @@
+"""`facepoints filter`: sunglasses, moustache, hat or the keypoints on every face of photos,
+video files or the webcam."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+from rich.text import Text
+
+from facepoints.commands.detect import IMAGE_SUFFIXES
+from facepoints.errors import DataError, FacepointsError
+
+
+class FramesPerSecond(ProgressColumn):
+    def render(self, task) -> Text:
+        return Text(f"{task.speed or 0:.1f} fps", style="progress.data.speed")
+
+
+def filter_faces(
+    name: str = typer.Argument(..., help="sunglasses, moustache, hat, keypoints, or your picture's anchor file (.json)."),
+    source: Optional[Path] = typer.Argument(None, metavar="INPUT", help="An image, a folder of images, or a video file."),
+    out: Optional[Path] = typer.Option(None, help="Output image, folder or video (default: beside the input, "
+                                       "named after the filter; for --webcam a recording, else a live window)."),
+    webcam: Optional[int] = typer.Option(None, "--webcam", metavar="[N]", help="Live camera N (default 0) instead of INPUT."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write every face's keypoints (per frame for video)."),
+    detect_every: int = typer.Option(5, min=1, help="Video: run the face detector every N frames; follow faces in between."),
+    smooth: bool = typer.Option(True, help="Video: smooth keypoints over time (One Euro filter)."),
+    model: str = typer.Option("ibug68", help="Keypoint model: bundled name, model.onnx or run folder."),
+    threshold: float = typer.Option(0.6, min=0.0, max=1.0, help="Face detector score threshold."),
+):
+    """Put a filter on every face. Exit 0: all inputs read; 1: some failed; 2: usage error."""
+    from facepoints.filters import load_filter
+    from facepoints.inference import FaceKeypointer
+    from facepoints.video import VIDEO_SUFFIXES
+
+    if (source is None) == (webcam is None):
+        raise typer.BadParameter("give INPUT or --webcam, not both")
+    effect = load_filter(name)
+    keypointer = FaceKeypointer(model=model, threshold=threshold)
+    label = Path(name).stem
+    if webcam is not None:
+        return _webcam(effect, keypointer, webcam, out, json_out, detect_every, smooth)
+    if not source.exists():
+        raise DataError(source, "input not found")
+    if source.is_dir():
+        failures = _images(effect, keypointer, sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES),
+                           source, out or source.with_name(f"{source.name}_{label}"), json_out)
+    elif source.suffix.lower() in VIDEO_SUFFIXES:
+        failures = filter_video(effect, keypointer, source, out or source.with_name(f"{source.stem}_{label}{source.suffix}"),
+                          json_out, detect_every, smooth)
+    else:
+        if out is not None and out.suffix.lower() not in IMAGE_SUFFIXES:
+            raise FacepointsError(f"{out}: an image output must end in one of {', '.join(sorted(IMAGE_SUFFIXES))}")
+        failures = _images(effect, keypointer, [source], source.parent,
+                           out or source.with_name(f"{source.stem}_{label}.png"), json_out, single=True)
+    if failures:
+        raise typer.Exit(1)
+
+
+def _images(effect, keypointer, paths: list[Path], root: Path, out: Path, json_out: Optional[Path], single: bool = False) -> int:
+    """Filter each image; a bad one is reported and skipped. Returns how many failed."""
+    from facepoints.cli import errors
+    from facepoints.draw import encode_image
+    from facepoints.fileio import write_bytes_atomic, write_text_atomic
+    from facepoints.imageio import read_image
+
+    results, failures = [], 0
+    with Progress(console=errors, transient=True, disable=len(paths) < 2) as progress:
+        task = progress.add_task("filtering", total=len(paths))
+        for path in paths:
+            entry: dict = {"path": str(path)}
+            try:
+                image = read_image(path)
+                faces = keypointer(image)
+                effect(image, faces)
+                target = out if single else out / path.relative_to(root)
+                write_bytes_atomic(target, encode_image(image, target.suffix))
+                entry.update(width=int(image.shape[1]), height=int(image.shape[0]), faces=[f.as_dict() for f in faces],
+                             output=str(target))
+            except DataError as e:
+                entry.update(error=str(e), faces=[])
+                failures += 1
+                errors.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+            results.append(entry)
+            progress.advance(task)
+    if json_out is not None:
+        write_text_atomic(json_out, json.dumps({"images": results}, indent=1))
+    errors.print(f"{effect.name}: {len(paths) - failures} image(s) written to {out}" + (f"; {failures} failed" if failures else ""))
+    return failures
+
+
+def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional[Path], detect_every: int, smooth: bool) -> int:
+    from facepoints.cli import errors
+    from facepoints.fileio import write_text_atomic
+    from facepoints.tracking import FaceTracker, Smoothing
+    from facepoints.video import VideoReader, video_writer
+
+    if out.resolve() == source.resolve():
+        raise FacepointsError(f"{out}: the output would overwrite the input video")
+    with VideoReader(source) as reader:
+        tracker = FaceTracker(keypointer, detect_every, Smoothing() if smooth else None, float(reader.rate))
+        frames = []
+        columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), FramesPerSecond(),
+                   TimeRemainingColumn()]
+        with video_writer(out, reader.width, reader.height, reader.rate, reader.time_base) as write, \
+                Progress(*columns, console=errors, transient=True) as progress:
+            task = progress.add_task(effect.name, total=reader.frame_count or None)
+            for frame in reader:
+                tracked = tracker(frame.image, frame.time)
+                image = frame.image.copy()
+                effect(image, [face for _, face in tracked])
+                frame.image = image
+                write(frame)
+                frames.append({"index": frame.index, "time": round(frame.time, 6),
+                               "faces": [{"track": i, **face.as_dict()} for i, face in tracked]})
+                progress.advance(task)
+            speed = progress.tasks[0].speed
+    if json_out is not None:
+        write_text_atomic(json_out, json.dumps({"video": str(source), "width": reader.width, "height": reader.height,
+                                                "fps": float(reader.rate), "frames": frames}, indent=1))
+    errors.print(f"{effect.name}: {len(frames)} frames written to {out}" + (f" ({speed:.1f} fps)" if speed else ""))
+    return 0
+
+
+def _webcam(effect, keypointer, index: int, out: Optional[Path], json_out: Optional[Path], detect_every: int,
+            smooth: bool) -> None:
+    """Live: a window where a display exists, or a recording with --out. Ctrl-C (or q) ends it cleanly."""
+    import contextlib
+
+    from facepoints.cli import errors
+    from facepoints.fileio import write_text_atomic
+    from facepoints.tracking import FaceTracker, Smoothing
+    from facepoints.video import Webcam, Window, video_writer
+
+    camera = Webcam(index)
+    window = Window(f"facepoints {effect.name}") if out is None else None
+    tracker = FaceTracker(keypointer, detect_every, Smoothing() if smooth else None, float(camera.rate))
+    frames = []
+    recording = video_writer(out, camera.width, camera.height, camera.rate) if out else contextlib.nullcontext(None)
+    try:
+        with recording as write:
+            try:
+                for frame in camera:
+                    tracked = tracker(frame.image, frame.time)
+                    effect(frame.image, [face for _, face in tracked])
+                    frames.append({"index": frame.index, "time": round(frame.time, 6),
+                                   "faces": [{"track": i, **face.as_dict()} for i, face in tracked]})
+                    if write is not None:
+                        write(frame)
+                    if window is not None and not window.show(frame.image):
+                        break
+            except KeyboardInterrupt:  # the usual way to stop a live run: keep what was recorded
+                pass
+    finally:
+        camera.close()
+        if window is not None:
+            window.close()
+    if json_out is not None:
+        write_text_atomic(json_out, json.dumps({"webcam": index, "frames": frames}, indent=1))
+    errors.print(f"{effect.name}: {len(frames)} webcam frames" + (f" recorded to {out}" if out else ""))

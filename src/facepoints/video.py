@@ -1,0 +1,178 @@
+"""Video in and out: files through PyAV (exact timestamps), the webcam through OpenCV.
+
+Frames keep their presentation timestamps end to end, so a variable-frame-rate phone video
+comes out with the same timing, and the smoothing filters see true time steps. The output is
+written under a temporary name and renamed when complete: an interrupted run leaves nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from facepoints.errors import DataError, FacepointsError
+from facepoints.fileio import atomic_path
+
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm"}
+# Container and codec per output suffix; H.264 where the container expects it.
+_CONTAINERS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".avi": "avi", ".mkv": "matroska", ".webm": "webm"}
+_CODECS = {".mp4": "libx264", ".m4v": "libx264", ".mov": "libx264", ".mkv": "libx264", ".avi": "mpeg4",
+           ".webm": "libvpx-vp9"}
+
+
+@dataclass
+class Frame:
+    image: np.ndarray  # (H, W, 3) uint8 RGB
+    index: int
+    time: float  # seconds from the stream's start
+
+
+class VideoReader:
+    """Frames of a video file, in order, with their timestamps."""
+
+    def __init__(self, path: str | Path):
+        import av
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise DataError(self.path, "video file not found")
+        try:
+            self._container = av.open(str(self.path))
+        except (av.error.FFmpegError, UnicodeDecodeError) as e:
+            raise DataError(self.path, f"not a readable video ({e})") from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise DataError(self.path, "has no video stream")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        self.width, self.height = self._stream.codec_context.width, self._stream.codec_context.height
+        self.rate: Fraction = self._stream.average_rate or self._stream.guessed_rate or Fraction(30)
+        self.time_base: Fraction = self._stream.time_base or Fraction(1, int(self.rate))
+        self.frame_count = int(self._stream.frames or 0)  # 0 when the container does not say
+
+    def __iter__(self) -> Iterator[Frame]:
+        import av
+
+        start = self._stream.start_time or 0
+        count = 0
+        try:
+            for count, frame in enumerate(self._container.decode(self._stream), 1):
+                pts = frame.pts
+                seconds = float((pts - start) * self.time_base) if pts is not None else (count - 1) / float(self.rate)
+                yield Frame(frame.to_ndarray(format="rgb24"), count - 1, seconds)
+        except av.error.FFmpegError as e:
+            raise DataError(self.path, f"video broke off after {count} frames ({e})") from None
+        if count == 0:
+            raise DataError(self.path, "has no frames")
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> "VideoReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+@contextlib.contextmanager
+def video_writer(path: str | Path, width: int, height: int, rate: Fraction, time_base: Fraction | None = None):
+    """Yield ``write(frame)``; the file appears at ``path`` only once every frame is in and it is closed."""
+    import av
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _CONTAINERS:
+        raise FacepointsError(f"{path}: unknown video type {suffix or '(none)'}; use {', '.join(sorted(_CONTAINERS))}")
+    codec = _CODECS[suffix]
+    with atomic_path(path) as tmp:
+        container = av.open(str(tmp), "w", format=_CONTAINERS[suffix])
+        try:
+            stream = container.add_stream(codec, rate=rate)
+            stream.width, stream.height = width, height
+            even = width % 2 == 0 and height % 2 == 0
+            stream.pix_fmt = "yuv420p" if even or codec == "libvpx-vp9" else "yuv444p"
+            # Frame times carry over exactly in the source's time base; AVI (constant rate only)
+            # and a live feed count frames at the rate.
+            exact = time_base is not None and suffix != ".avi"
+            step = time_base if exact else Fraction(1) / rate
+            stream.codec_context.time_base = step
+            if codec == "libx264":
+                stream.options = {"crf": "20", "preset": "veryfast"}
+            elif codec == "mpeg4":
+                stream.options = {"qscale": "3"}
+            last = -1
+
+            def write(frame: Frame) -> None:
+                nonlocal last
+                picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame.image), format="rgb24")
+                pts = round(frame.time / step) if time_base is not None else last + 1
+                picture.pts = last = max(pts, last + 1)  # encoders need strictly rising timestamps
+                for packet in stream.encode(picture):
+                    container.mux(packet)
+
+            yield write
+            for packet in stream.encode():
+                container.mux(packet)
+        finally:
+            container.close()
+
+
+class Webcam:
+    """Frames from a camera through OpenCV, timestamped by the clock on arrival."""
+
+    def __init__(self, index: int = 0):
+        import cv2
+
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # our one-line error says it
+        self.capture = cv2.VideoCapture(index)
+        if not self.capture.isOpened():
+            raise FacepointsError(f"webcam {index}: cannot be opened (no camera, or it is in use)")
+        self.width = int(self.capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        self.height = int(self.capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self.rate = Fraction(self.capture.get(cv2.CAP_PROP_FPS) or 30).limit_denominator(1001)
+        self.time_base, self.frame_count = None, 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        start, index = time.monotonic(), 0
+        while True:
+            ok, bgr = self.capture.read()
+            if not ok:
+                return
+            yield Frame(np.ascontiguousarray(bgr[..., ::-1]), index, time.monotonic() - start)
+            index += 1
+
+    def close(self) -> None:
+        self.capture.release()
+
+
+class Window:
+    """A live preview window; needs a display and an OpenCV build with GUI support."""
+
+    def __init__(self, title: str):
+        import cv2
+
+        self.title = title
+        try:
+            cv2.namedWindow(title)
+        except cv2.error:
+            raise FacepointsError("the live window needs a display and OpenCV with GUI support "
+                                  "(pip install opencv-python); or give --out to record instead") from None
+
+    def show(self, image: np.ndarray) -> bool:
+        """Show a frame; False once the user pressed q or Esc."""
+        import cv2
+
+        cv2.imshow(self.title, np.ascontiguousarray(image[..., ::-1]))
+        return cv2.waitKey(1) & 0xFF not in (ord("q"), 27)
+
+    def close(self) -> None:
+        import cv2
+
+        cv2.destroyWindow(self.title)

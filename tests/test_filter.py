@@ -1,0 +1,268 @@
+"""`facepoints filter` on real faces: pictures placed by the keypoints, videos in and out with
+the right frames, tracking and smoothing measured against a clip whose truth is known."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from facepoints.commands.detect import example_photo
+from facepoints.errors import DataError
+from facepoints.filters import FILTER_NAMES, load_filter
+from facepoints.filters.sticker import face_points, load_sticker
+from facepoints.imageio import read_image
+from facepoints.inference import Face, FaceKeypointer
+from facepoints.tracking import FaceTracker, Smoothing
+from facepoints.video import VideoReader, video_writer
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _module(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+moving_face = _module("moving_face")
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "facepoints.cli", *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def keypointer():
+    return FaceKeypointer(threads=2)
+
+
+@pytest.fixture(scope="module")
+def hopper(keypointer):
+    image = read_image(example_photo())
+    return image, keypointer(image)
+
+
+@pytest.fixture(scope="module")
+def labelled(shared_data):
+    return moving_face.labelled_face(shared_data)
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory, labelled):
+    folder = tmp_path_factory.mktemp("clips")
+    moving = folder / "moving.mp4"
+    still = folder / "still.mp4"
+    return {
+        "moving": (moving, moving_face.make_clip(*labelled, moving, frames=24)),
+        "still": (still, moving_face.make_clip(*labelled, still, frames=24, static=True, noise=4.0)),
+    }
+
+
+def test_sunglasses_cover_the_eyes_and_nothing_far_away(hopper):
+    image, faces = hopper
+    points = face_points(faces[0].keypoints, faces[0].scheme)
+    out = image.copy()
+    load_filter("sunglasses")(out, faces)
+    changed = np.abs(out.astype(int) - image).sum(2) > 30
+    for eye in ("lefteye", "righteye"):
+        x, y = points[eye].round().astype(int)
+        assert changed[y - 3:y + 4, x - 3:x + 4].all(), f"{eye} not covered"
+    x, y = points["mouth"].round().astype(int)
+    assert not changed[y - 5:y + 6, x - 5:x + 6].any(), "the mouth was painted"
+    assert not changed[:, : int(points["lefteye"][0]) - 120].any()
+
+
+def test_every_built_in_filter_changes_the_face_only(hopper):
+    image, faces = hopper
+    x, y, w, h = faces[0].box
+    for name in FILTER_NAMES:
+        out = image.copy()
+        load_filter(name)(out, faces)
+        changed = np.argwhere(np.abs(out.astype(int) - image).sum(2) > 0)
+        assert len(changed), name
+        # Hats reach above the head; nothing lands below the chin or far beside the face.
+        assert changed[:, 0].max() < y + 1.1 * h and x - w < changed[:, 1].min() and changed[:, 1].max() < x + 2 * w, name
+
+
+def test_placement_follows_a_tilted_face_exactly():
+    sticker = load_sticker(Path(__import__("facepoints").__file__).parent / "assets" / "filters" / "sunglasses.json")
+    eyes = {"lefteye": np.array([100.0, 120.0]), "righteye": np.array([160.0, 90.0])}
+    matrix = sticker.placement({**eyes, "eyes": (eyes["lefteye"] + eyes["righteye"]) / 2})
+    placed = np.c_[sticker.eyes, np.ones(2)] @ matrix.T
+    assert np.allclose(placed, [eyes["lefteye"], eyes["righteye"]])
+
+
+def test_picture_is_clipped_at_the_image_border(hopper):
+    image, faces = hopper
+    shifted = Face(faces[0].box - [200, 60, 0, 0], faces[0].score, faces[0].scheme, faces[0].keypoints - [200, 60])
+    out = image.copy()
+    load_filter("hat")(out, [shifted])  # the hat sticks out past the top-left corner
+    assert (out != image).any()
+    far = Face(shifted.box - [5000, 0, 0, 0], shifted.score, shifted.scheme, shifted.keypoints - [5000, 0])
+    out = image.copy()
+    load_filter("hat")(out, [far])
+    assert (out == image).all()
+
+
+def test_small_or_doubtful_faces_stay_bare(hopper):
+    image, faces = hopper
+    face = faces[0]
+    centre = face.keypoints.mean(0)
+    tiny = Face(face.box / 20, face.score, face.scheme, (face.keypoints - centre) / 20 + centre)
+    weak = Face(face.box, 0.2, face.scheme, face.keypoints)
+    for doubtful in (tiny, weak):
+        out = image.copy()
+        load_filter("sunglasses")(out, [doubtful])
+        assert (out == image).all()
+
+
+def test_users_own_picture_with_an_anchor_file(tmp_path, hopper):
+    image, faces = hopper
+    Image.new("RGBA", (40, 20), (255, 0, 0, 255)).save(tmp_path / "badge.png")
+    (tmp_path / "badge.json").write_text(json.dumps({"image": "badge.png", "eyes": [[0, 10], [40, 10]],
+                                                      "anchor": {"point": "nose", "at": [20, 10]}}))
+    out = image.copy()
+    load_filter(str(tmp_path / "badge.json"))(out, faces)
+    nose = face_points(faces[0].keypoints, faces[0].scheme)["nose"].round().astype(int)
+    assert tuple(out[nose[1], nose[0]]) == (255, 0, 0)
+
+
+@pytest.mark.parametrize("spec, problem", [
+    ("not json", "not a JSON anchor file"),
+    ('{"image": "badge.png"}', "anchor file needs"),
+    ('{"image": "badge.png", "eyes": [[0, 0], [0, 0]]}', "must differ"),
+    ('{"image": "badge.png", "eyes": [[0, 0], [9, 0]], "anchor": {"point": "ear", "at": [0, 0]}}', "unknown anchor point"),
+    ('{"image": "missing.png", "eyes": [[0, 0], [9, 0]]}', "file not found"),
+])
+def test_broken_anchor_files_are_named(tmp_path, spec, problem):
+    Image.new("RGBA", (10, 10)).save(tmp_path / "badge.png")
+    (tmp_path / "badge.json").write_text(spec)
+    with pytest.raises(DataError, match=problem):
+        load_sticker(tmp_path / "badge.json")
+
+
+def test_cli_image_and_folder_go_on_past_a_broken_file(tmp_path):
+    Image.open(example_photo()).save(tmp_path / "hopper.jpg")
+    (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
+    proc = cli("filter", "moustache", str(tmp_path), "--out", str(tmp_path / "out"), "--json", str(tmp_path / "faces.json"))
+    assert proc.returncode == 1 and "broken.png" in proc.stderr and "Traceback" not in proc.stderr
+    assert read_image(tmp_path / "out" / "hopper.jpg").shape == read_image(tmp_path / "hopper.jpg").shape
+    entries = {Path(e["path"]).name: e for e in json.loads((tmp_path / "faces.json").read_text())["images"]}
+    assert len(entries["hopper.jpg"]["faces"]) == 1 and "error" in entries["broken.png"]
+    single = cli("filter", "sunglasses", str(tmp_path / "hopper.jpg"), "--out", str(tmp_path / "one.png"))
+    assert single.returncode == 0 and (tmp_path / "one.png").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["glitter", "x.jpg"], "unknown filter 'glitter'"),
+    (["hat", "--webcam", "7"], "webcam 7: cannot be opened"),
+])
+def test_cli_user_errors_are_one_line(tmp_path, args, message):
+    proc = cli("filter", *args)
+    assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_unreadable_video_is_one_line_and_leaves_no_output(tmp_path):
+    (tmp_path / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 nothing else" * 10)
+    proc = cli("filter", "hat", str(tmp_path / "broken.mp4"), "--out", str(tmp_path / "out.mp4"))
+    assert proc.returncode == 1 and "broken.mp4" in proc.stderr and "Traceback" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.mp4"]
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".avi", ".mkv"])
+def test_video_keeps_frames_size_and_rate(tmp_path, clips, suffix):
+    clip, _ = clips["moving"]
+    out = tmp_path / f"out{suffix}"
+    proc = cli("filter", "sunglasses", str(clip), "--out", str(out), "--json", str(tmp_path / "frames.json"))
+    assert proc.returncode == 0, proc.stderr
+    with VideoReader(clip) as source, VideoReader(out) as result:
+        assert (result.width, result.height) == (source.width, source.height)
+        assert result.rate == source.rate
+        times = [frame.time for frame in result]
+    assert len(times) == 24 and np.allclose(np.diff(times), 1 / 30, atol=1e-3)
+    frames = json.loads((tmp_path / "frames.json").read_text())["frames"]
+    assert len(frames) == 24 and all(len(f["faces"]) == 1 and f["faces"][0]["track"] == 0 for f in frames)
+
+
+def test_interrupted_video_leaves_no_file(tmp_path, clips, keypointer, monkeypatch):
+    from facepoints.commands.filter import filter_video
+
+    effect = load_filter("hat")
+    calls = []
+
+    def interrupting(image, faces):
+        calls.append(1)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        effect(image, faces)
+
+    interrupting.name = "hat"
+    with pytest.raises(KeyboardInterrupt):
+        filter_video(interrupting, keypointer, clips["moving"][0], tmp_path / "out.mp4", tmp_path / "f.json", 5, True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tracking_runs_the_detector_on_one_frame_in_five_and_stays_on_the_face(clips, keypointer):
+    clip, truth = clips["moving"]
+    detections = []
+    detector = keypointer.detector
+
+    class Counting:
+        def __call__(self, image):
+            detections.append(1)
+            return detector(image)
+
+    keypointer._detector = Counting()
+    try:
+        tracker = FaceTracker(keypointer, detect_every=5, smoothing=Smoothing())
+        with VideoReader(clip) as reader:
+            found = np.array([tracker(f.image, f.time)[0][1].keypoints for f in reader])
+    finally:
+        keypointer._detector = detector
+    assert len(detections) == 5  # frames 0, 5, 10, 15, 20 of 24
+    eye_distance = np.linalg.norm(truth[:, 36] - truth[:, 45], axis=1)
+    nme = np.linalg.norm(found - truth, axis=2).mean(1) / eye_distance
+    assert nme.max() < 0.08, nme
+
+
+def test_smoothing_steadies_a_still_face(clips, keypointer):
+    clip, truth = clips["still"]
+
+    def jitter(smoothing):
+        tracker = FaceTracker(keypointer, smoothing=smoothing)
+        with VideoReader(clip) as reader:
+            points = np.array([tracker(f.image, f.time)[0][1].keypoints for f in reader])
+        return np.linalg.norm(np.diff(points, axis=0), axis=2).mean()
+
+    raw, smoothed = jitter(None), jitter(Smoothing())
+    assert smoothed < raw / 2, (raw, smoothed)
+
+
+def test_webcam_recording_stops_cleanly(tmp_path, clips, monkeypatch):
+    """A camera that ends (like a user pressing Ctrl-C) still leaves a complete recording."""
+    import cv2
+
+    from facepoints.commands import filter as command
+
+    clip, _ = clips["moving"]
+    real_capture = cv2.VideoCapture
+    monkeypatch.setattr(cv2, "VideoCapture", lambda index: real_capture(str(clip)))
+    command._webcam(load_filter("keypoints"), FaceKeypointer(threads=2), 0, tmp_path / "cam.mp4",
+                    tmp_path / "cam.json", 5, True)
+    with VideoReader(tmp_path / "cam.mp4") as result:
+        assert sum(1 for _ in result) == 24
+    assert len(json.loads((tmp_path / "cam.json").read_text())["frames"]) == 24
+
+
+def test_writer_refuses_unknown_video_types(tmp_path):
+    with pytest.raises(Exception, match="unknown video type"):
+        with video_writer(tmp_path / "x.gifv", 64, 64, Fraction(30)):
+            pass
