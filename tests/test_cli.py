@@ -26,6 +26,8 @@ def test_version():
     (["train", "--data", "missing.zip", "--out", "{tmp}/r"], "missing.zip: training data not found"),
     (["train", "--data", "{fkd}/training.zip", "--out", "{tmp}/r", "--strategy", "guess"], "unknown strategy 'guess'"),
     (["train", "--data", "{fkd}/training.zip", "--out", "{tmp}/r", "--model", "nope"], "unknown model 'nope'"),
+    (["train", "--data", "{fkd}/training.zip", "--out", "{tmp}/r", "--model-cfg", '{{"wdth": 8}}'], "'wdth'"),
+    (["train", "--data", "{fkd}/training.zip", "--out", "{tmp}/r", "--model-cfg", "[8]"], "--model-cfg must be a JSON object"),
     (["evaluate", "{tmp}/nothing.onnx", "--data", "{fkd}/training.zip"], "no such model file or run folder"),
     (["evaluate", "{tmp}/bad.onnx", "--data", "{fkd}/training.zip"], "bad.onnx: cannot load ONNX model"),
     (["submit", "--test", "{fkd}/test.zip", "--lookup", "{fkd}/training_identities.csv", "--out", "{tmp}/s.csv"],

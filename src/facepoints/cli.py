@@ -66,6 +66,16 @@ def main(version: bool = typer.Option(False, "--version", callback=_version, is_
     """Facial keypoints: train, measure and use keypoint models."""
 
 
+def _json_object(text: str, option: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise FacepointsError(f"{option} must be a JSON object: {e}") from None
+    if not isinstance(value, dict):
+        raise FacepointsError(f"{option} must be a JSON object, not {text!r}")
+    return value
+
+
 def _existing(path: Path, what: str) -> Path:
     if not path.exists():
         raise FacepointsError(f"{path}: {what} not found")
@@ -82,6 +92,7 @@ def train(
     val_groups: Optional[Path] = typer.Option(None, help="CSV `row,identity`: hold out whole identities."),
     recipe: str = typer.Option("default", help="default, photo68 (68 points on photo crops), or a seed re-creation: mean, nouri, lenet5, vgg_like, conv12, conv4."),
     model: Optional[str] = typer.Option(None, help="Architecture (see `facepoints models`)."),
+    model_cfg: Optional[str] = typer.Option(None, help='Architecture options as JSON, e.g. \'{"width": 48}\'.'),
     strategy: Optional[str] = typer.Option(None, help="Missing keypoints: masked, drop, ffill, mean, linear, pseudo, split."),
     augment: Optional[str] = typer.Option(None, help="Augmentation preset: none, flip, flip_brightness, full, photo."),
     epochs: Optional[int] = typer.Option(None, min=0),
@@ -99,7 +110,7 @@ def train(
     from facepoints.training.run import train_run
 
     overrides = {k: v for k, v in dict(
-        model=model, strategy=strategy, augment=augment, epochs=epochs, batch_size=batch_size, lr=lr,
+        model=model, model_cfg=_json_object(model_cfg, "--model-cfg") if model_cfg else None, strategy=strategy, augment=augment, epochs=epochs, batch_size=batch_size, lr=lr,
         ensemble=ensemble, flip_tta=flip_tta, val_fraction=val_fraction, devices=devices, seed=seed,
     ).items() if v is not None}
     config = make_recipe(recipe, **overrides)

@@ -14,6 +14,7 @@ from pytorch_lightning.loggers import CSVLogger
 from torch.utils.data import DataLoader, TensorDataset
 
 from facepoints.data import KeypointSet
+from facepoints.errors import FacepointsError
 from facepoints.models import create_model
 from facepoints.training.checkpoint_io import SafetensorsCheckpointIO, load_tree
 from facepoints.training.config import TrainConfig
@@ -42,10 +43,13 @@ def _precision(config: TrainConfig) -> str:
 
 
 def build_module(config: TrainConfig, ks: KeypointSet) -> KeypointModule:
-    model = create_model(
-        config.model, ks.scheme.num_keypoints, in_chans=ks.channels, image_size=ks.image_size[0],
-        **config.model_cfg,
-    )
+    try:
+        model = create_model(
+            config.model, ks.scheme.num_keypoints, in_chans=ks.channels, image_size=ks.image_size[0],
+            **config.model_cfg,
+        )
+    except (TypeError, ValueError, KeyError) as e:  # an unknown architecture or option
+        raise FacepointsError(f"model {config.model!r} with options {config.model_cfg}: {e}") from None
     return KeypointModule(model, config, ks.scheme.flip_permutation())
 
 
