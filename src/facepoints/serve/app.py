@@ -63,8 +63,6 @@ def create_app(model: str = "ibug68", *, keypointer: FaceKeypointer | None = Non
     filters = {name: load_filter(name) for name in FILTER_NAMES}
     schemes = tuple(name for name in SCHEMES if _gives(keypointer, name))
     runner = Runner(threads, timeout, max_waiting)
-    page = {route: ((resources.files("facepoints.serve") / "page" / name).read_bytes(), media)
-            for route, (name, media) in PAGE_FILES.items()}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -78,7 +76,6 @@ def create_app(model: str = "ibug68", *, keypointer: FaceKeypointer | None = Non
                   description="Facial keypoints for every face in a photo, and face filters. "
                               "Uploads are kept in memory only; errors are JSON `{\"detail\": \"...\"}`.")
     app.add_middleware(UploadLimit, max_bytes=max_upload_bytes)
-    app.state.keypointer = keypointer
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSONResponse:
@@ -149,9 +146,7 @@ def create_app(model: str = "ibug68", *, keypointer: FaceKeypointer | None = Non
                 "default_scheme": keypointer.model.scheme.name, "filters": list(FILTER_NAMES),
                 "max_upload_bytes": max_upload_bytes, "waiting": runner.waiting}
 
-    for route, (body, media) in page.items():
-        app.add_api_route(route, _static(body, media, {"Content-Security-Policy": PAGE_POLICY}),
-                          include_in_schema=False)
+    _add_page(app)
     _add_docs(app)
     return app
 
@@ -177,6 +172,13 @@ def _static(body: bytes, media: str, headers: dict[str, str] | None = None):
         return Response(body, media_type=media, headers=headers)
 
     return serve_bytes
+
+
+def _add_page(app: FastAPI) -> None:
+    page = resources.files("facepoints.serve") / "page"
+    for route, (name, media) in PAGE_FILES.items():
+        app.add_api_route(route, _static((page / name).read_bytes(), media, {"Content-Security-Policy": PAGE_POLICY}),
+                          include_in_schema=False)
 
 
 def _add_docs(app: FastAPI) -> None:

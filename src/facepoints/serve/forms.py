@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
@@ -46,56 +46,64 @@ class Form(dict[str, Part]):
         return value
 
 
+class _Collector:
+    """python-multipart's callbacks: each part's name, file name and bytes into a Form."""
+
+    def __init__(self):
+        self.form, self.complete = Form(), False
+        self._headers: dict[bytes, bytes] = {}
+        self._name = self._value = b""
+        self._part: Part | None = None
+
+    def callbacks(self) -> dict:
+        return {"on_header_field": self.on_header_field, "on_header_value": self.on_header_value,
+                "on_header_end": self.on_header_end, "on_headers_finished": self.on_headers_finished,
+                "on_part_data": self.on_part_data, "on_end": self.on_end}
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self._headers[self._name.lower()] = self._value
+        self._name = self._value = b""
+
+    def on_headers_finished(self) -> None:
+        _, disposition = parse_options_header(self._headers.pop(b"content-disposition", None))
+        self._headers.clear()
+        name = disposition.get(b"name", b"").decode("utf-8", "replace")
+        if not name:
+            raise ApiError(400, "malformed multipart body: a part has no name")
+        if name in self.form:
+            raise ApiError(422, f"field {name!r} is given twice")
+        if len(self.form) >= MAX_PARTS:
+            raise ApiError(422, f"too many fields (more than {MAX_PARTS})")
+        filename = disposition.get(b"filename")
+        self._part = self.form[name] = Part(filename.decode("utf-8", "replace") if filename is not None else None)
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        self._part.data += data[start:end]
+        if self._part.filename is None and len(self._part.data) > MAX_TEXT_BYTES:
+            raise ApiError(422, f"text fields are at most {MAX_TEXT_BYTES} bytes")
+
+    def on_end(self) -> None:
+        self.complete = True
+
+
 async def read_form(request: Request) -> Form:
     kind, options = parse_options_header(request.headers.get("content-type"))
     if kind != b"multipart/form-data" or not options.get(b"boundary"):
         raise ApiError(415, "send multipart/form-data with the photo in the file field 'image'")
-    form, headers, current = Form(), {}, {"name": b"", "value": b"", "part": None}
-    complete = False
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        current["name"] += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        current["value"] += data[start:end]
-
-    def on_header_end() -> None:
-        headers[current["name"].lower()] = current["value"]
-        current["name"] = current["value"] = b""
-
-    def on_headers_finished() -> None:
-        _, disposition = parse_options_header(headers.get(b"content-disposition"))
-        name = disposition.get(b"name", b"").decode("utf-8", "replace")
-        if not name:
-            raise ApiError(400, "malformed multipart body: a part has no name")
-        if name in form:
-            raise ApiError(422, f"field {name!r} is given twice")
-        if len(form) >= MAX_PARTS:
-            raise ApiError(422, f"too many fields (more than {MAX_PARTS})")
-        filename = disposition.get(b"filename")
-        form[name] = current["part"] = Part(filename.decode("utf-8", "replace") if filename is not None else None)
-        headers.clear()
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        part = current["part"]
-        part.data += data[start:end]
-        if part.filename is None and len(part.data) > MAX_TEXT_BYTES:
-            raise ApiError(422, f"text fields are at most {MAX_TEXT_BYTES} bytes")
-
-    def on_end() -> None:
-        nonlocal complete
-        complete = True
-
-    parser = MultipartParser(options[b"boundary"], {
-        "on_header_field": on_header_field, "on_header_value": on_header_value, "on_header_end": on_header_end,
-        "on_headers_finished": on_headers_finished, "on_part_data": on_part_data, "on_end": on_end,
-    })
+    collector = _Collector()
     try:
+        parser = MultipartParser(options[b"boundary"], collector.callbacks())
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
-    except MultipartParseError as e:
+    except FormParserError as e:
         raise ApiError(400, f"malformed multipart body ({e})") from None
-    if not complete:
+    if not collector.complete:
         raise ApiError(400, "malformed multipart body: it ends before its closing boundary")
-    return form
+    return collector.form
