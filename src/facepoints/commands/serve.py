@@ -7,6 +7,8 @@ import os
 
 import typer
 
+from facepoints.errors import FacepointsError
+
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every interface)."),
@@ -17,10 +19,13 @@ def serve(
     timeout: float = typer.Option(30.0, min=0.1, help="Seconds a request may take, upload included (then 504)."),
 ):
     """Serve the page at / and the API at /api (docs at /docs) until Ctrl-C."""
-    import uvicorn
+    try:
+        import uvicorn
 
+        from facepoints.serve.app import CONFIG_VARIABLE, create_app
+    except ModuleNotFoundError as e:
+        raise FacepointsError(f"{e.name} is not installed; install facepoints[serve] for this command") from None
     from facepoints.runtime import resolve_model_path
-    from facepoints.serve.app import CONFIG_VARIABLE, create_app
     from facepoints.serve.runner import available_cores
 
     resolve_model_path(model)  # a wrong --model is one line here, not a traceback in each worker
