@@ -3,7 +3,8 @@
 The event loop never waits on a model, so the service keeps answering health checks and new
 uploads while photos are processed. The pool bounds how many photos are worked on at once (one
 ONNX Runtime thread each, so N threads use N cores); a request past its deadline gets 504 and its
-queued work is dropped, and when too many are already waiting a new one gets 503 at once."""
+queued work is dropped (work already running finishes, unanswered: threads cannot be stopped), and
+when too many are already waiting a new one gets 503 at once."""
 
 from __future__ import annotations
 
