@@ -17,6 +17,7 @@ from facepoints import __version__
 from facepoints.commands.audit import audit as audit_command
 from facepoints.commands.detect import detect as detect_command
 from facepoints.commands.filter import filter_faces as filter_command
+from facepoints.commands.serve import serve as serve_command
 from facepoints.errors import FacepointsError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -207,6 +208,7 @@ def submit(
 app.command()(user_errors(detect_command))
 app.command()(user_errors(audit_command))
 app.command("filter")(user_errors(filter_command))
+app.command()(user_errors(serve_command))
 
 
 @app.command()

@@ -20,3 +20,7 @@ class ModelError(FacepointsError):
 
 class ImageError(DataError):
     """An image file is missing, not an image, corrupt, or too large to decode safely."""
+
+
+class UnsupportedImageError(ImageError):
+    """The bytes are not an image in a format facepoints reads (JPEG, PNG, WebP, BMP, TIFF, GIF)."""

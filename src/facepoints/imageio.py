@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from facepoints.errors import ImageError
+from facepoints.errors import ImageError, UnsupportedImageError
 
 DEFAULT_MAX_PIXELS = 40_000_000
 # Formats photos arrive in. Naming them keeps PIL from trying plugins that run external
@@ -59,7 +59,7 @@ def _open(source: Path | io.BytesIO, name: str) -> Image.Image:
     except PermissionError:
         raise ImageError(name, "permission denied") from None
     except UnidentifiedImageError:
-        raise ImageError(
+        raise UnsupportedImageError(
             name, "not a readable image (not a JPEG, PNG, WebP, BMP, TIFF or GIF file)"
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:

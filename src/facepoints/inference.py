@@ -47,6 +47,11 @@ class Face:
         }
 
 
+def image_json(image: np.ndarray, faces: list[Face]) -> dict:
+    """One image's entry in facepoints' JSON: its displayed size and every face."""
+    return {"width": int(image.shape[1]), "height": int(image.shape[0]), "faces": [f.as_dict() for f in faces]}
+
+
 def box_reference_points(box: np.ndarray) -> np.ndarray:
     x, y, w, h = box
     return BOX_REFERENCE * np.array([w, h], np.float32) + np.array([x, y], np.float32)

@@ -52,7 +52,7 @@ def detect(
     from facepoints.draw import draw_faces, encode_image
     from facepoints.fileio import write_bytes_atomic, write_text_atomic
     from facepoints.imageio import read_image
-    from facepoints.inference import FaceKeypointer, parse_box
+    from facepoints.inference import FaceKeypointer, image_json, parse_box
 
     paths = collect_inputs(list(inputs or [])) + ([example_photo()] if example else [])
     if not paths:
@@ -73,8 +73,7 @@ def detect(
             try:
                 image = read_image(path)
                 faces = keypointer(image, boxes=boxes, scheme=scheme)
-                entry.update(width=int(image.shape[1]), height=int(image.shape[0]),
-                             faces=[f.as_dict() for f in faces])
+                entry.update(image_json(image, faces))
                 if draw is not None:
                     write_bytes_atomic(draw / f"{path.stem}.png", encode_image(draw_faces(image, faces, numbers=numbers)))
             except DataError as e:  # a bad input: report it and go on

@@ -67,6 +67,7 @@ def _images(effect, keypointer, paths: list[Path], root: Path, out: Path, json_o
     from facepoints.draw import encode_image
     from facepoints.fileio import write_bytes_atomic, write_text_atomic
     from facepoints.imageio import read_image
+    from facepoints.inference import image_json
 
     results, failures = [], 0
     with Progress(console=errors, transient=True, disable=len(paths) < 2) as progress:
@@ -79,8 +80,7 @@ def _images(effect, keypointer, paths: list[Path], root: Path, out: Path, json_o
                 effect(image, faces)
                 target = out if single else out / path.relative_to(root)
                 write_bytes_atomic(target, encode_image(image, target.suffix))
-                entry.update(width=int(image.shape[1]), height=int(image.shape[0]), faces=[f.as_dict() for f in faces],
-                             output=str(target))
+                entry.update(image_json(image, faces), output=str(target))
             except DataError as e:
                 entry.update(error=str(e), faces=[])
                 failures += 1

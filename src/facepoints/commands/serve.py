@@ -1,0 +1,38 @@
+"""`facepoints serve`: the web page and HTTP API (FastAPI on uvicorn)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import typer
+
+from facepoints.errors import FacepointsError
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every interface)."),
+    port: int = typer.Option(8000, min=0, max=65535),
+    workers: int = typer.Option(1, min=1, help="Server processes, each with its own copy of the model."),
+    model: str = typer.Option("ibug68", help="Keypoint model: bundled name, model.onnx or run folder."),
+    threshold: float = typer.Option(0.6, min=0.0, max=1.0, help="Face detector score threshold."),
+    timeout: float = typer.Option(30.0, min=0.1, help="Seconds a request may take, upload included (then 504)."),
+):
+    """Serve the page at / and the API at /api (docs at /docs) until Ctrl-C."""
+    try:
+        import uvicorn
+
+        from facepoints.serve.app import CONFIG_VARIABLE, create_app
+    except ModuleNotFoundError as e:
+        raise FacepointsError(f"{e.name} is not installed; install facepoints[serve] for this command") from None
+    from facepoints.runtime import resolve_model_path
+    from facepoints.serve.runner import available_cores
+
+    resolve_model_path(model)  # a wrong --model is one line here, not a traceback in each worker
+    options = dict(model=model, threshold=threshold, timeout=timeout,
+                   threads=max(1, available_cores() // workers))
+    if workers == 1:
+        uvicorn.run(create_app(**options), host=host, port=port)
+    else:
+        os.environ[CONFIG_VARIABLE] = json.dumps(options)
+        uvicorn.run("facepoints.serve.app:app_from_environment", factory=True, host=host, port=port, workers=workers)
