@@ -12,7 +12,7 @@ from facepoints.training.fit import fit_module
 
 data, out = Path(sys.argv[1]), Path(sys.argv[2])
 faces = read_fkd_training(data).subset(slice(0, 128))
-config = recipe("default", model="lenet5", epochs=2, batch_size=16, devices=2, flip_tta=False)
+config = recipe("default", model="lenet5", strategy="masked", epochs=2, batch_size=16, devices=2, flip_tta=False)
 module = fit_module(config, faces, faces.subset(slice(0, 32)), out / "run", progress=False)
 rank = dist.get_rank()
 (out / "ranks").mkdir(exist_ok=True)

@@ -44,7 +44,7 @@ def test_validation_split_keeps_identities_apart(fkd):
 
 def test_run_folder_holds_a_usable_model(tmp_path, fkd_dir):
     out = tmp_path / "run"
-    config = recipe("default", model="lenet5", epochs=2, batch_size=32)
+    config = recipe("default", model="lenet5", strategy="masked", epochs=2, batch_size=32)
     result = train_run(config, fkd_dir / "training.zip", out, fkd_dir / "training_identities.csv",
                        exclude_rows=set(range(300, 2811)), progress=False)
     # Exclusions leave validation alone: the same held-out faces as without them.

@@ -68,7 +68,9 @@ RECIPES: dict[str, TrainConfig] = {
     "vgg_like": _SEED.but(model="vgg_like", strategy="ffill", augment="none"),
     "conv12": _SEED.but(model="conv12", strategy="ffill", augment="none"),
     "conv4": _SEED.but(model="conv4", strategy="drop", augment="none"),
-    "default": TrainConfig(),
+    # Pseudo-labels beat the masked loss on all three identity splits measured (seeds 0-2, paired:
+    # -0.031, -0.001, -0.026 RMSE) and still train in under 10 minutes on one H100 (docs/benchmarks.md).
+    "default": TrainConfig(strategy="pseudo"),
     # 68 points on photos (aligned 128 px RGB crops of faces68 + 300-W).
     "photo68": TrainConfig(augment="photo", epochs=150, batch_size=128, patience=40),
 }
