@@ -9,6 +9,7 @@ so refinement is off by default and matters most for --box input."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -65,9 +66,10 @@ def parse_box(text: str) -> np.ndarray:
 class FaceKeypointer:
     """Detector + keypoint model. Call it on an RGB uint8 image; get a Face per face found."""
 
-    def __init__(self, model: str = "ibug68", detector: str = "yunet", threshold: float = 0.6,
+    def __init__(self, model: str | KeypointModel = "ibug68", detector: str = "yunet", threshold: float = 0.6,
                  refine: int = 0, threads: int | None = None):
-        self.model = KeypointModel(model, threads=threads)
+        # Anything with KeypointModel's attributes and predict() will do (explain passes a torch model).
+        self.model = KeypointModel(model, threads=threads) if isinstance(model, (str, Path)) else model
         self.detector_name, self.threshold = detector, threshold
         self._detector = None
         self.refine = refine
@@ -80,28 +82,42 @@ class FaceKeypointer:
 
     def __call__(self, image: np.ndarray, boxes: list[np.ndarray] | None = None,
                  scheme: str | None = None) -> list[Face]:
-        detections = [Detection(b, 1.0) for b in boxes] if boxes is not None else self.detector(image)
+        detections, crops, matrices = self.frame(image, boxes)
         if not detections:
             return []
+        points = self.to_image(self.model.predict(crops), matrices)
+        return [
+            Face(d.box, d.score, *self._convert(p, scheme)) for d, p in zip(detections, points)
+        ]
+
+    def frame(self, image: np.ndarray, boxes: list[np.ndarray] | None = None):
+        """Every face's detection, the model's input crop of it and the image-to-crop matrix.
+
+        The crops are what the model sees after the refinement passes; explanation tools use them."""
+        detections = [Detection(b, 1.0) for b in boxes] if boxes is not None else self.detector(image)
+        if not detections:
+            return [], None, []
         framing = self.model.framing
         references = np.stack([
             d.landmarks if d.landmarks is not None else box_reference_points(d.box) for d in detections
         ])[:, : framing.num_reference]
         source = image if self.model.channels == 3 else _grey(image)
-        points = self._predict(source, references)
-        all_labelled = np.ones(points.shape[:2], bool)
+        crops, matrices = self._crop(source, references)
         for _ in range(self.refine):
+            points = self.to_image(self.model.predict(crops), matrices)
+            all_labelled = np.ones(points.shape[:2], bool)
             references, _ = reference_points(points, all_labelled, self.model.scheme.name, framing)
-            points = self._predict(source, references)
-        return [
-            Face(d.box, d.score, *self._convert(p, scheme)) for d, p in zip(detections, points)
-        ]
+            crops, matrices = self._crop(source, references)
+        return detections, crops, matrices
 
-    def _predict(self, image: np.ndarray, references: np.ndarray) -> np.ndarray:
+    def _crop(self, image: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         framing = self.model.framing
         matrices = [framing_transform(r, framing) for r in references]
-        crops = np.stack([crop_face(image, m, framing.size) for m in matrices])
-        pred = self.model.predict(crops) - self.model.label_offset  # label frame -> pixel centres
+        return np.stack([crop_face(image, m, framing.size) for m in matrices]), matrices
+
+    def to_image(self, predictions: np.ndarray, matrices: list[np.ndarray]) -> np.ndarray:
+        """(N, K, 2) model outputs on the crops -> pixel centres of the image."""
+        pred = predictions - self.model.label_offset  # label frame -> pixel centres
         return np.stack([apply_affine(p, invert_affine(m)) for p, m in zip(pred, matrices)])
 
     def check_scheme(self, scheme: str | None) -> None:
