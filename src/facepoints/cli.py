@@ -16,6 +16,7 @@ from rich.table import Table
 from facepoints import __version__
 from facepoints.commands.audit import audit as audit_command
 from facepoints.commands.detect import detect as detect_command
+from facepoints.commands.explain import explain as explain_command
 from facepoints.errors import FacepointsError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -194,6 +195,7 @@ def submit(
 
 app.command()(user_errors(detect_command))
 app.command()(user_errors(audit_command))
+app.command()(user_errors(explain_command))
 
 
 @app.command()
