@@ -1,8 +1,9 @@
 """A keypoint model as torch modules, for looking inside it: bundled names, run folders, .safetensors.
 
 The weights file holds the state of the inference graph `facepoints train` builds (flip-averaged,
-ensembled or split as its config says); the scheme, input size and framing come from the file's
-metadata, else from the ONNX file beside it. Explanations are of the network itself: test-time
+ensembled or split as its config says); the config, scheme, input size and framing come from the
+file's metadata, else from the ONNX file beside it (a run's model.onnx, a bundled <name>.onnx), else
+the framing is train's default for the crop size. Explanations are of the network itself: test-time
 flip averaging is taken off, so a map shows what one pass looks at.
 """
 
