@@ -16,6 +16,7 @@ from rich.table import Table
 from facepoints import __version__
 from facepoints.commands.audit import audit as audit_command
 from facepoints.commands.detect import detect as detect_command
+from facepoints.commands.explain import explain as explain_command
 from facepoints.commands.filter import filter_faces as filter_command
 from facepoints.commands.serve import serve as serve_command
 from facepoints.errors import FacepointsError
@@ -209,6 +210,7 @@ app.command()(user_errors(detect_command))
 app.command()(user_errors(audit_command))
 app.command("filter")(user_errors(filter_command))
 app.command()(user_errors(serve_command))
+app.command()(user_errors(explain_command))
 
 
 @app.command()

@@ -9,6 +9,7 @@ so refinement is off by default and matters most for --box input."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -70,9 +71,10 @@ def parse_box(text: str) -> np.ndarray:
 class FaceKeypointer:
     """Detector + keypoint model. Call it on an RGB uint8 image; get a Face per face found."""
 
-    def __init__(self, model: str = "ibug68", detector: str = "yunet", threshold: float = 0.6,
+    def __init__(self, model: str | KeypointModel = "ibug68", detector: str = "yunet", threshold: float = 0.6,
                  refine: int = 0, threads: int | None = None):
-        self.model = KeypointModel(model, threads=threads)
+        # Anything with KeypointModel's attributes and predict() will do (explain passes a torch model).
+        self.model = KeypointModel(model, threads=threads) if isinstance(model, (str, Path)) else model
         self.detector_name, self.threshold = detector, threshold
         self._detector = None
         self.refine = refine
@@ -93,34 +95,47 @@ class FaceKeypointer:
         """(N, K, 2) keypoints in the model's scheme, framed from each detection's points or box."""
         if not detections:
             return np.zeros((0, self.model.scheme.num_keypoints, 2), np.float32)
+        crops, matrices = self.frame(image, detections)
+        return self.to_image(self.model.predict(crops), matrices)
+
+    def frame(self, image: np.ndarray, detections: list[Detection]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The model's input crop of every detected face (after the refinement passes) and its
+        image-to-crop matrix; explanation tools look at the same crops."""
         references = np.stack([
             d.landmarks if d.landmarks is not None else box_reference_points(d.box) for d in detections
         ])[:, : self.model.framing.num_reference]
-        points = self._predict(image, references)
+        crops, matrices = self._crop(image, references)
         for _ in range(self.refine):
-            points = self.reframe(image, points)
-        return points
+            points = self.to_image(self.model.predict(crops), matrices)
+            crops, matrices = self._crop(image, self._references(points))
+        return crops, matrices
 
     def reframe(self, image: np.ndarray, points: np.ndarray) -> np.ndarray:
-        """One pass framed from earlier keypoints (model scheme): refinement, or tracking a face
-        into the next video frame without running the detector."""
+        """One pass framed from earlier keypoints (model scheme): tracking a face into the next
+        video frame without running the detector."""
         if not len(points):
             return points
-        references, _ = reference_points(points, np.ones(points.shape[:2], bool), self.model.scheme.name,
-                                         self.model.framing)
-        return self._predict(image, references)
+        crops, matrices = self._crop(image, self._references(points))
+        return self.to_image(self.model.predict(crops), matrices)
 
     def face(self, box: np.ndarray, score: float, points: np.ndarray, scheme: str | None = None) -> Face:
         """A Face from model-scheme keypoints, converted to ``scheme``."""
         return Face(box, score, *self._convert(points, scheme))
 
-    def _predict(self, image: np.ndarray, references: np.ndarray) -> np.ndarray:
+    def _references(self, points: np.ndarray) -> np.ndarray:
+        labelled = np.ones(points.shape[:2], bool)
+        return reference_points(points, labelled, self.model.scheme.name, self.model.framing)[0]
+
+    def _crop(self, image: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         if self.model.channels != 3:
             image = _grey(image)
         framing = self.model.framing
         matrices = [framing_transform(r, framing) for r in references]
-        crops = np.stack([crop_face(image, m, framing.size) for m in matrices])
-        pred = self.model.predict(crops) - self.model.label_offset  # label frame -> pixel centres
+        return np.stack([crop_face(image, m, framing.size) for m in matrices]), matrices
+
+    def to_image(self, predictions: np.ndarray, matrices: list[np.ndarray]) -> np.ndarray:
+        """(N, K, 2) model outputs on the crops -> pixel centres of the image."""
+        pred = predictions - self.model.label_offset  # label frame -> pixel centres
         return np.stack([apply_affine(p, invert_affine(m)) for p, m in zip(pred, matrices)])
 
     def check_scheme(self, scheme: str | None) -> None:
