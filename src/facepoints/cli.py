@@ -103,7 +103,8 @@ def train(
     ensemble: Optional[int] = typer.Option(None, min=1, help="Average this many independently seeded models."),
     flip_tta: Optional[bool] = typer.Option(None, help="Average with the mirrored face's prediction."),
     val_fraction: Optional[float] = typer.Option(None, min=0.0, max=0.9, help="Share held out (0: train on all)."),
-    devices: Optional[int] = typer.Option(None, min=1, help="GPUs (or CPU processes) for data-parallel training."),
+    devices: Optional[int] = typer.Option(None, min=1, help="GPUs (or CPU processes) per host for data-parallel training."),
+    nodes: Optional[int] = typer.Option(None, min=1, help="Hosts, for a run started on each by torchrun --nnodes."),
     seed: Optional[int] = typer.Option(None),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ):
@@ -113,7 +114,7 @@ def train(
 
     overrides = {k: v for k, v in dict(
         model=model, model_cfg=_json_object(model_cfg, "--model-cfg") if model_cfg else None, strategy=strategy, augment=augment, epochs=epochs, batch_size=batch_size, lr=lr,
-        ensemble=ensemble, flip_tta=flip_tta, val_fraction=val_fraction, devices=devices, seed=seed,
+        ensemble=ensemble, flip_tta=flip_tta, val_fraction=val_fraction, devices=devices, nodes=nodes, seed=seed,
     ).items() if v is not None}
     config = make_recipe(recipe, **overrides)
     excluded = None

@@ -1,4 +1,5 @@
-"""One rank of the 2-process CPU data-parallel test (launched by torchrun from test_ddp.py)."""
+"""One rank of the 2-process CPU data-parallel tests (launched by torchrun from test_ddp.py):
+ two processes on one host, or one on each of two "hosts"."""
 
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ from facepoints.training.config import recipe
 from facepoints.training.fit import fit_module
 
 data, out = Path(sys.argv[1]), Path(sys.argv[2])
+devices, nodes = (int(v) for v in sys.argv[3:5]) if len(sys.argv) > 3 else (2, 1)
 faces = read_fkd_training(data).subset(slice(0, 128))
-config = recipe("default", model="lenet5", strategy="masked", epochs=2, batch_size=16, devices=2, flip_tta=False)
+config = recipe("default", model="lenet5", strategy="masked", epochs=2, batch_size=16, devices=devices,
+                nodes=nodes, flip_tta=False)
 module = fit_module(config, faces, faces.subset(slice(0, 32)), out / "run", progress=False)
 rank = dist.get_rank()
 (out / "ranks").mkdir(exist_ok=True)

@@ -34,3 +34,25 @@ def test_two_ranks_end_identical_with_one_checkpoint(tmp_path, fkd_dir):
     files = sorted(p.name for p in (tmp_path / "run").iterdir())
     assert files == ["best.safetensors", "done", "metrics.csv"], files
     assert load_tree(tmp_path / "run" / "best.safetensors")["global_step"] == 2 * 4
+
+
+def test_two_hosts_of_one_process_each_train_as_one(tmp_path, fkd_dir):
+    """torchrun --nnodes 2, one launcher per "host" (both here): ranks still end identical."""
+    worker = Path(__file__).with_name("ddp_worker.py")
+    port = _free_port()
+    launchers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--node-rank", str(node),
+             "--nproc-per-node", "1", "--master-addr", "127.0.0.1", "--master-port", str(port), str(worker),
+             str(fkd_dir / "training.zip"), str(tmp_path), "1", "2"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for node in (0, 1)
+    ]
+    for launcher in launchers:
+        _, stderr = launcher.communicate(timeout=300)
+        assert launcher.returncode == 0, stderr[-3000:]
+    rank0 = load_file(tmp_path / "ranks" / "rank0.safetensors")
+    rank1 = load_file(tmp_path / "ranks" / "rank1.safetensors")
+    for name in rank0:
+        assert torch.equal(rank0[name], rank1[name]), name
+    assert load_tree(tmp_path / "run" / "best.safetensors")["global_step"] == 2 * 4

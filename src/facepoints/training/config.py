@@ -34,7 +34,8 @@ class TrainConfig:
     flip_tta: bool = True  # average with the prediction on the mirrored face
     ensemble: int = 1  # independently seeded models averaged at inference
     precision: str = "auto"  # auto: bf16-mixed on CUDA, 32-true on CPU
-    devices: int = 1
+    devices: int = 1  # GPUs (or CPU processes) per host
+    nodes: int = 1  # hosts, each started by torchrun --nnodes
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:

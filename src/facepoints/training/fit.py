@@ -85,6 +85,7 @@ def fit_module(
             max_epochs=config.epochs,
             accelerator="auto",
             devices=config.devices,
+            num_nodes=config.nodes,
             precision=_precision(config),
             callbacks=callbacks,
             logger=CSVLogger(work_dir, name="", version=""),
