@@ -266,3 +266,12 @@ def test_writer_refuses_unknown_video_types(tmp_path):
     with pytest.raises(Exception, match="unknown video type"):
         with video_writer(tmp_path / "x.gifv", 64, 64, Fraction(30)):
             pass
+
+
+def test_video_without_frames_is_one_line(tmp_path):
+    with video_writer(tmp_path / "empty.mkv", 64, 64, Fraction(30)):
+        pass  # no frame written: FFmpeg cannot even find the stream's format, so it cannot be opened
+    proc = cli("filter", "hat", str(tmp_path / "empty.mkv"), "--out", str(tmp_path / "out.mp4"))
+    assert proc.returncode == 1 and "empty.mkv: not a readable video" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in proc.stderr and not (tmp_path / "out.mp4").exists()
