@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.progress import Progress
 
-from facepoints.errors import DataError
+from facepoints.commands.batch import each_image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -51,7 +50,6 @@ def detect(
     """Find every face and its keypoints. Exit 0: all inputs read; 1: some failed; 2: usage error."""
     from facepoints.draw import draw_faces, encode_image
     from facepoints.fileio import write_bytes_atomic, write_text_atomic
-    from facepoints.imageio import read_image
     from facepoints.inference import FaceKeypointer, image_json, parse_box
 
     paths = collect_inputs(list(inputs or [])) + ([example_photo()] if example else [])
@@ -65,23 +63,13 @@ def detect(
 
     from facepoints.cli import console, errors
 
-    results, failures = [], 0
-    with Progress(console=errors, transient=True, disable=len(paths) < 2) as progress:
-        task = progress.add_task("detecting", total=len(paths))
-        for path in paths:
-            entry: dict = {"path": str(path)}
-            try:
-                image = read_image(path)
-                faces = keypointer(image, boxes=boxes, scheme=scheme)
-                entry.update(image_json(image, faces))
-                if draw is not None:
-                    write_bytes_atomic(draw / f"{path.stem}.png", encode_image(draw_faces(image, faces, numbers=numbers)))
-            except DataError as e:  # a bad input: report it and go on
-                entry.update(error=str(e), faces=[])
-                failures += 1
-                errors.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
-            results.append(entry)
-            progress.advance(task)
+    def work(path: Path, image) -> dict:
+        faces = keypointer(image, boxes=boxes, scheme=scheme)
+        if draw is not None:
+            write_bytes_atomic(draw / f"{path.stem}.png", encode_image(draw_faces(image, faces, numbers=numbers)))
+        return image_json(image, faces)
+
+    results, failures = each_image(paths, "detecting", work)
 
     document = {"images": results}
     if json_out is not None:

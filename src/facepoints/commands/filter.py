@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from facepoints.commands.batch import each_image
 from facepoints.commands.detect import IMAGE_SUFFIXES
 from facepoints.errors import DataError, FacepointsError
 
@@ -66,27 +67,16 @@ def _images(effect, keypointer, paths: list[Path], root: Path, out: Path, json_o
     from facepoints.cli import errors
     from facepoints.draw import encode_image
     from facepoints.fileio import write_bytes_atomic, write_text_atomic
-    from facepoints.imageio import read_image
     from facepoints.inference import image_json
 
-    results, failures = [], 0
-    with Progress(console=errors, transient=True, disable=len(paths) < 2) as progress:
-        task = progress.add_task("filtering", total=len(paths))
-        for path in paths:
-            entry: dict = {"path": str(path)}
-            try:
-                image = read_image(path)
-                faces = keypointer(image)
-                effect(image, faces)
-                target = out if single else out / path.relative_to(root)
-                write_bytes_atomic(target, encode_image(image, target.suffix))
-                entry.update(image_json(image, faces), output=str(target))
-            except DataError as e:
-                entry.update(error=str(e), faces=[])
-                failures += 1
-                errors.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
-            results.append(entry)
-            progress.advance(task)
+    def work(path: Path, image) -> dict:
+        faces = keypointer(image)
+        effect(image, faces)
+        target = out if single else out / path.relative_to(root)
+        write_bytes_atomic(target, encode_image(image, target.suffix))
+        return {**image_json(image, faces), "output": str(target)}
+
+    results, failures = each_image(paths, "filtering", work)
     if json_out is not None:
         write_text_atomic(json_out, json.dumps({"images": results}, indent=1))
     errors.print(f"{effect.name}: {len(paths) - failures} image(s) written to {out}" + (f"; {failures} failed" if failures else ""))
