@@ -16,6 +16,7 @@ from rich.table import Table
 from facepoints import __version__
 from facepoints.commands.audit import audit as audit_command
 from facepoints.commands.detect import detect as detect_command
+from facepoints.commands.detect_ray import detect_ray as detect_ray_command
 from facepoints.errors import FacepointsError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -193,6 +194,7 @@ def submit(
 
 
 app.command()(user_errors(detect_command))
+app.command()(user_errors(detect_ray_command))
 app.command()(user_errors(audit_command))
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich.progress import Progress
 
 from facepoints.errors import DataError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from facepoints.inference import Face, FaceKeypointer
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -35,6 +40,25 @@ def collect_inputs(inputs: list[str]) -> list[Path]:
     return paths
 
 
+def detect_entry(keypointer: FaceKeypointer, source, path: str, boxes: list[np.ndarray] | None = None,
+                 scheme: str | None = None) -> tuple[dict, np.ndarray | None, list[Face]]:
+    """One image's JSON entry, its pixels and its faces; an unreadable image gives an entry with
+    "error" and no faces, and no pixels. `detect` and the Ray pipeline both build rows here.
+
+    source: what `read_image` takes (a path, or the file's bytes); path: the name the entry and
+    any error give it."""
+    from facepoints.imageio import read_image
+
+    try:
+        image = read_image(source, name=path)
+        faces = keypointer(image, boxes=boxes, scheme=scheme)
+    except DataError as e:
+        return {"path": path, "error": str(e), "faces": []}, None, []
+    entry = {"path": path, "width": int(image.shape[1]), "height": int(image.shape[0]),
+             "faces": [f.as_dict() for f in faces]}
+    return entry, image, faces
+
+
 def detect(
     inputs: list[str] = typer.Argument(None, help="Images, folders (searched recursively) or - for paths on stdin."),
     scheme: Optional[str] = typer.Option(None, help="Keypoints to report: ibug68, fkd15 or celeba5 (default: the model's)."),
@@ -51,7 +75,6 @@ def detect(
     """Find every face and its keypoints. Exit 0: all inputs read; 1: some failed; 2: usage error."""
     from facepoints.draw import draw_faces, encode_png
     from facepoints.fileio import write_bytes_atomic, write_text_atomic
-    from facepoints.imageio import read_image
     from facepoints.inference import FaceKeypointer, parse_box
 
     paths = collect_inputs(list(inputs or [])) + ([example_photo()] if example else [])
@@ -69,18 +92,12 @@ def detect(
     with Progress(console=errors, transient=True, disable=len(paths) < 2) as progress:
         task = progress.add_task("detecting", total=len(paths))
         for path in paths:
-            entry: dict = {"path": str(path)}
-            try:
-                image = read_image(path)
-                faces = keypointer(image, boxes=boxes, scheme=scheme)
-                entry.update(width=int(image.shape[1]), height=int(image.shape[0]),
-                             faces=[f.as_dict() for f in faces])
-                if draw is not None:
-                    write_bytes_atomic(draw / f"{path.stem}.png", encode_png(draw_faces(image, faces, numbers=numbers)))
-            except DataError as e:  # a bad input: report it and go on
-                entry.update(error=str(e), faces=[])
+            entry, image, faces = detect_entry(keypointer, path, str(path), boxes=boxes, scheme=scheme)
+            if image is None:  # a bad input: reported, and the run goes on
                 failures += 1
-                errors.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+                errors.print(f"[red]error:[/red] {entry['error']}", highlight=False, soft_wrap=True)
+            elif draw is not None:
+                write_bytes_atomic(draw / f"{path.stem}.png", encode_png(draw_faces(image, faces, numbers=numbers)))
             results.append(entry)
             progress.advance(task)
 

@@ -1,0 +1,129 @@
+"""`facepoints detect` on Ray Data, for folders too large for one machine.
+
+Workers read the encoded files (local folders, or s3://, gs://, hdfs:// ... through pyarrow),
+so only compressed bytes travel; each actor holds one FaceKeypointer, loaded once, and turns a
+batch of files into the rows `facepoints detect` writes, through the same `detect_entry`
+(same decoding, EXIF and size checks, same rounding). Rows go to Parquet or JSON-lines files
+written by the workers in parallel. An unreadable image is a row with an "error", never a
+failed job.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from facepoints.commands.detect import IMAGE_SUFFIXES, detect_entry
+from facepoints.errors import FacepointsError
+from facepoints.fileio import atomic_folder
+from facepoints.inference import FaceKeypointer
+
+FORMATS = ("parquet", "json")
+
+# detect's JSON entry as a fixed Arrow schema: every block, even one of broken files only,
+# has the same columns and types, so the files concatenate into one table.
+FACE_TYPE = pa.struct([
+    ("box", pa.list_(pa.float64())),
+    ("score", pa.float64()),
+    ("scheme", pa.string()),
+    ("keypoints", pa.list_(pa.list_(pa.float64()))),
+    ("names", pa.list_(pa.string())),
+])
+ROW_SCHEMA = pa.schema([
+    ("path", pa.string()),
+    ("width", pa.int32()),
+    ("height", pa.int32()),
+    ("faces", pa.list_(FACE_TYPE)),
+    ("error", pa.string()),
+])
+
+
+class KeypointBatches:
+    """Ray Data callable class: a batch of encoded files (columns bytes, path) -> detect's rows."""
+
+    def __init__(self, model: str, threshold: float, refine: int, scheme: str | None, threads: int):
+        self.keypointer = FaceKeypointer(model=model, threshold=threshold, refine=refine, threads=threads)
+        self.scheme = scheme
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> pa.Table:
+        rows = [detect_entry(self.keypointer, data, str(path), scheme=self.scheme)[0]
+                for data, path in zip(batch["bytes"], batch["path"])]
+        return pa.Table.from_pylist(rows, schema=ROW_SCHEMA)
+
+
+def connect(address: str | None = None) -> None:
+    """Join the Ray cluster at ``address`` (or RAY_ADDRESS), else start a local instance; reuse
+    one this process already joined. Ray's usage statistics stay off: nothing leaves the cluster."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    if address or os.environ.get("RAY_ADDRESS"):
+        ray.init(address=address)
+    else:
+        ray.init(include_dashboard=False)
+
+
+def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float = 0.6, refine: int = 0,
+                     scheme: str | None = None, cpus_per_worker: int = 1, batch_size: int = 16):
+    """A lazy ``ray.data.Dataset`` of detect's rows (ROW_SCHEMA) for every image under ``inputs``.
+
+    inputs: files or folders (searched recursively; names starting with . or _ are skipped),
+    local or any URI pyarrow reads. Each actor runs the models on ``cpus_per_worker`` threads;
+    the pool grows to fill the cluster."""
+    import ray.data
+
+    FaceKeypointer(model=model, threads=1).check_scheme(scheme)  # a bad model or scheme fails here, not in a worker
+    for item in inputs:
+        if not _is_uri(item) and not Path(item).exists():
+            raise FacepointsError(f"{item}: not found")
+    try:
+        files = ray.data.read_binary_files(inputs, include_paths=True,
+                                           file_extensions=sorted(s.lstrip(".") for s in IMAGE_SUFFIXES))
+    except ValueError as e:  # Ray's listing found nothing to read
+        raise FacepointsError(f"{', '.join(inputs)}: no images to read ({e})") from None
+    return files.map_batches(
+        KeypointBatches,
+        fn_constructor_kwargs=dict(model=model, threshold=threshold, refine=refine, scheme=scheme,
+                                   threads=cpus_per_worker),
+        batch_size=batch_size,
+        batch_format="numpy",
+        num_cpus=cpus_per_worker,
+        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=None),
+    )
+
+
+def write_rows(dataset, out: str, format: str = "parquet") -> tuple[int, int]:
+    """Write the rows as ``format`` files into the folder ``out``; return (images, failed).
+
+    A local ``out`` appears only when complete: the files are written into a hidden folder beside
+    it and renamed onto it. ``out`` must not hold files already (runs never mix)."""
+    if format not in FORMATS:
+        raise FacepointsError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
+    write = dataset.write_parquet if format == "parquet" else dataset.write_json
+    if _is_uri(out):  # object stores have no rename: the files land as they are written
+        write(out)
+        return count_failures(out, format)
+    target = Path(out)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise FacepointsError(f"{target}: already exists and is not an empty folder; choose a new --out")
+    with atomic_folder(target) as staging:
+        write(str(staging))
+        counts = count_failures(str(staging), format)
+    return counts
+
+
+def count_failures(out: str, format: str) -> tuple[int, int]:
+    """(rows, rows with an error) of written output, reading only the error column."""
+    import pyarrow.dataset as pds
+
+    errors = pds.dataset(out, format=format, schema=ROW_SCHEMA).to_table(columns=["error"])["error"]
+    return len(errors), len(errors) - errors.null_count
+
+
+def _is_uri(path: str) -> bool:
+    return "://" in str(path)
