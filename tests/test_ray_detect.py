@@ -1,6 +1,7 @@
 """`facepoints detect-ray` on a local Ray instance gives the rows `facepoints detect` gives."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from facepoints.ray_detect import keypoint_dataset, write_rows  # noqa: E402
 
 @pytest.fixture(scope="module")
 def local_ray():
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield
     ray.shutdown()

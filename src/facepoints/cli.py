@@ -11,6 +11,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from facepoints import __version__
@@ -35,10 +36,10 @@ def user_errors(command):
         except (typer.Exit, typer.Abort, typer.BadParameter):  # the command's own exit codes and usage errors
             raise
         except FacepointsError as e:
-            errors.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+            errors.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except ModuleNotFoundError as e:
-            errors.print(f"[red]error:[/red] {e.name} is not installed; install facepoints[train] for this command",
+            errors.print(f"[red]error:[/red] {e.name} is not installed; install facepoints\\[train] for this command",
                          highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:

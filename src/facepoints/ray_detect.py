@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import ray
+import ray.data
 
 from facepoints.commands.detect import IMAGE_SUFFIXES, detect_entry
 from facepoints.errors import FacepointsError
@@ -57,15 +59,13 @@ class KeypointBatches:
 def connect(address: str | None = None) -> None:
     """Join the Ray cluster at ``address`` (or RAY_ADDRESS), else start a local instance; reuse
     one this process already joined. Ray's usage statistics stay off: nothing leaves the cluster."""
-    import ray
-
     if ray.is_initialized():
         return
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if address or os.environ.get("RAY_ADDRESS"):
         ray.init(address=address)
-    else:
-        ray.init(include_dashboard=False)
+    else:  # "local": a new instance, never one some other user started on this machine
+        ray.init(address="local", include_dashboard=False)
 
 
 def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float = 0.6, refine: int = 0,
@@ -75,8 +75,6 @@ def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float 
     inputs: files or folders (searched recursively; names starting with . or _ are skipped),
     local or any URI pyarrow reads. Each actor runs the models on ``cpus_per_worker`` threads;
     the pool grows to fill the cluster."""
-    import ray.data
-
     FaceKeypointer(model=model, threads=1).check_scheme(scheme)  # a bad model or scheme fails here, not in a worker
     for item in inputs:
         if not _is_uri(item) and not Path(item).exists():

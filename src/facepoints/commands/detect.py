@@ -86,6 +86,8 @@ def detect(
     if draw is not None:
         draw.mkdir(parents=True, exist_ok=True)
 
+    from rich.markup import escape
+
     from facepoints.cli import console, errors
 
     results, failures = [], 0
@@ -95,7 +97,7 @@ def detect(
             entry, image, faces = detect_entry(keypointer, path, str(path), boxes=boxes, scheme=scheme)
             if image is None:  # a bad input: reported, and the run goes on
                 failures += 1
-                errors.print(f"[red]error:[/red] {entry['error']}", highlight=False, soft_wrap=True)
+                errors.print(f"[red]error:[/red] {escape(entry['error'])}", highlight=False, soft_wrap=True)
             elif draw is not None:
                 write_bytes_atomic(draw / f"{path.stem}.png", encode_png(draw_faces(image, faces, numbers=numbers)))
             results.append(entry)
