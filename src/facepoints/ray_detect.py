@@ -24,6 +24,7 @@ from facepoints.fileio import atomic_folder
 from facepoints.inference import FaceKeypointer
 
 FORMATS = ("parquet", "json")
+ROWS_PER_FILE = 10_000  # about 6 MB of Parquet for faces68 frames: a few large files, not one per batch
 
 # detect's JSON entry as a fixed Arrow schema: every block, even one of broken files only,
 # has the same columns and types, so the files concatenate into one table.
@@ -74,16 +75,17 @@ def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float 
 
     inputs: files or folders (searched recursively; names starting with . or _ are skipped),
     local or any URI pyarrow reads. Each actor runs the models on ``cpus_per_worker`` threads;
-    the pool grows to fill the cluster."""
+    the pool starts with as many actors as the cluster's CPUs hold."""
     FaceKeypointer(model=model, threads=1).check_scheme(scheme)  # a bad model or scheme fails here, not in a worker
     for item in inputs:
         if not _is_uri(item) and not Path(item).exists():
             raise FacepointsError(f"{item}: not found")
-    try:
-        files = ray.data.read_binary_files(inputs, include_paths=True,
+    try:  # reading bytes is I/O: no CPU reserved, so actors holding every CPU never starve the reads
+        files = ray.data.read_binary_files(inputs, include_paths=True, ray_remote_args={"num_cpus": 0},
                                            file_extensions=sorted(s.lstrip(".") for s in IMAGE_SUFFIXES))
     except ValueError as e:  # Ray's listing found nothing to read
         raise FacepointsError(f"{', '.join(inputs)}: no images to read ({e})") from None
+    workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // cpus_per_worker)
     return files.map_batches(
         KeypointBatches,
         fn_constructor_kwargs=dict(model=model, threshold=threshold, refine=refine, scheme=scheme,
@@ -91,7 +93,8 @@ def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float 
         batch_size=batch_size,
         batch_format="numpy",
         num_cpus=cpus_per_worker,
-        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=None),
+        # every worker the cluster holds now starts at once; the pool follows an autoscaling cluster
+        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=None, initial_size=workers),
     )
 
 
@@ -102,7 +105,11 @@ def write_rows(dataset, out: str, format: str = "parquet") -> tuple[int, int]:
     it and renamed onto it. ``out`` must not hold files already (runs never mix)."""
     if format not in FORMATS:
         raise FacepointsError(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
-    write = dataset.write_parquet if format == "parquet" else dataset.write_json
+    writer = dataset.write_parquet if format == "parquet" else dataset.write_json
+
+    def write(folder: str) -> None:  # like the reads, writes reserve no CPU: the actors hold them all
+        writer(folder, min_rows_per_file=ROWS_PER_FILE, ray_remote_args={"num_cpus": 0})
+
     if _is_uri(out):  # object stores have no rename: the files land as they are written
         write(out)
         return count_failures(out, format)
