@@ -28,7 +28,7 @@ def local_ray():
 
 @pytest.fixture(scope="module")
 def photo_folder(shared_data, tmp_path_factory):
-    """8 faces68 frames of different people, one of them EXIF-turned, a broken JPEG and a text file."""
+    """8 faces68 frames of different people, one of them EXIF-turned in a subfolder, a broken JPEG and a text file."""
     frames = sorted((shared_data / "faces68" / "images").glob("*.jpg"))[::430][:8]
     folder = tmp_path_factory.mktemp("photos")
     for frame in frames[1:]:
@@ -36,7 +36,8 @@ def photo_folder(shared_data, tmp_path_factory):
     turned = Image.open(frames[0])
     exif = turned.getexif()
     exif[0x0112] = 6  # Orientation: shown turned 90 degrees clockwise
-    turned.save(folder / "nested_turned.jpg", exif=exif)
+    (folder / "nested").mkdir()
+    turned.save(folder / "nested" / "turned.jpg", exif=exif)
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     (folder / "notes.txt").write_text("not an image")
     return folder
@@ -72,7 +73,7 @@ def test_cli_writes_detect_rows_as_parquet(local_ray, photo_folder, detect_rows,
     import pyarrow.parquet as pq
 
     assert len(detect_rows) == 9 and sum(len(e["faces"]) for e in detect_rows.values()) >= 8
-    turned = detect_rows[str(photo_folder / "nested_turned.jpg")]
+    turned = detect_rows[str(photo_folder / "nested" / "turned.jpg")]
     assert turned["height"] > turned["width"]  # the EXIF turn applied (faces68 frames are wider)
     out = tmp_path / "rows"
     result = CliRunner().invoke(app, ["detect-ray", str(photo_folder), "--out", str(out)])
