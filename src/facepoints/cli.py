@@ -11,11 +11,13 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from facepoints import __version__
 from facepoints.commands.audit import audit as audit_command
 from facepoints.commands.detect import detect as detect_command
+from facepoints.commands.detect_ray import detect_ray as detect_ray_command
 from facepoints.commands.explain import explain as explain_command
 from facepoints.commands.filter import filter_faces as filter_command
 from facepoints.commands.serve import serve as serve_command
@@ -37,10 +39,10 @@ def user_errors(command):
         except (typer.Exit, typer.Abort, typer.BadParameter):  # the command's own exit codes and usage errors
             raise
         except FacepointsError as e:
-            errors.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+            errors.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except ModuleNotFoundError as e:
-            errors.print(f"[red]error:[/red] {e.name} is not installed; install facepoints[train] for this command",
+            errors.print(f"[red]error:[/red] {e.name} is not installed; install facepoints\\[train] for this command",
                          highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
@@ -208,6 +210,7 @@ def submit(
 
 
 app.command()(user_errors(detect_command))
+app.command()(user_errors(detect_ray_command))
 app.command()(user_errors(audit_command))
 app.command("filter")(user_errors(filter_command))
 app.command()(user_errors(serve_command))

@@ -27,21 +27,22 @@ _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 ImageSource = str | os.PathLike | bytes | bytearray | memoryview | Image.Image | np.ndarray
 
 
-def read_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def read_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS, name: str | None = None) -> np.ndarray:
     """(H, W, 3) uint8 RGB as displayed: EXIF orientation applied, transparency over white.
 
     source: a path, encoded file bytes, a PIL image, or an array (H, W), (H, W, 1|3|4) of uint8
     or uint16 (RGB order). Images with more than max_pixels pixels are refused unread; PIL's
-    own limit (``Image.MAX_IMAGE_PIXELS``) applies as well.
+    own limit (``Image.MAX_IMAGE_PIXELS``) applies as well. name: what errors call the image
+    (the file that bytes were read from); by default the path, or ``<image bytes>``.
     """
     if isinstance(source, np.ndarray):
         return _from_array(source)
     if isinstance(source, Image.Image):
-        return _decode(source, "<PIL image>", max_pixels)
+        return _decode(source, name or "<PIL image>", max_pixels)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        name, opened = "<image bytes>", io.BytesIO(bytes(source))
+        name, opened = name or "<image bytes>", io.BytesIO(bytes(source))
     else:
-        name, opened = str(source), Path(source)
+        name, opened = name or str(source), Path(source)
     with _open(opened, name) as image:
         return _decode(image, name, max_pixels)
 

@@ -1,0 +1,43 @@
+"""`facepoints detect-ray`: `facepoints detect` over millions of images on a Ray cluster (or all local cores)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from facepoints.errors import FacepointsError
+
+
+def detect_ray(
+    inputs: list[str] = typer.Argument(..., help="Image folders or files: local, or URIs every node can read (s3://...)."),
+    out: str = typer.Option(..., help="Folder for the result files (new or empty; a URI on a cluster without shared disk)."),
+    format: str = typer.Option("parquet", help="parquet or json (JSON lines)."),
+    address: Optional[str] = typer.Option(None, help="Ray cluster to join (default: RAY_ADDRESS, else a local instance)."),
+    scheme: Optional[str] = typer.Option(None, help="Keypoints to report: ibug68, fkd15 or celeba5 (default: the model's)."),
+    model: str = typer.Option("ibug68", help="Bundled model name, or a model.onnx at the same path on every node."),
+    threshold: float = typer.Option(0.6, min=0.0, max=1.0, help="Face detector score threshold."),
+    refine: int = typer.Option(0, min=0, max=3, help="Extra passes framed from the model's own keypoints."),
+    cpus_per_worker: int = typer.Option(1, min=1, help="CPUs (model threads) of each worker; the pool fills the cluster."),
+):
+    """Rows as in `detect --json` (one per image; "error" for unreadable ones) written as Parquet or
+    JSON-lines files by Ray Data workers. Exit 0: all images read; 1: some failed."""
+    try:
+        from facepoints.ray_detect import FORMATS, connect, keypoint_dataset, write_rows
+    except ModuleNotFoundError as e:
+        if e.name != "ray":
+            raise
+        raise FacepointsError("ray is not installed; install facepoints[ray] for this command") from None
+
+    if format not in FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
+    connect(address)
+    dataset = keypoint_dataset(inputs, model=model, threshold=threshold, refine=refine, scheme=scheme,
+                               cpus_per_worker=cpus_per_worker)
+    images, failed = write_rows(dataset, out, format)
+
+    from facepoints.cli import errors
+
+    errors.print(f"{images} image(s) written to {out}" + (f"; {failed} failed (rows with an error)" if failed else ""))
+    if failed:
+        raise typer.Exit(1)
