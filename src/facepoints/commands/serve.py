@@ -10,6 +10,9 @@ import typer
 from facepoints.errors import FacepointsError
 
 
+CONNECTION_LIMIT = 256
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(8000, min=0, max=65535),
@@ -31,8 +34,10 @@ def serve(
     resolve_model_path(model)  # a wrong --model is one line here, not a traceback in each worker
     options = dict(model=model, threshold=threshold, timeout=timeout,
                    threads=max(1, available_cores() // workers))
+    # Connections past this get 503 from uvicorn itself, before any upload is read.
+    limits = dict(host=host, port=port, limit_concurrency=CONNECTION_LIMIT)
     if workers == 1:
-        uvicorn.run(create_app(**options), host=host, port=port)
+        uvicorn.run(create_app(**options), **limits)
     else:
         os.environ[CONFIG_VARIABLE] = json.dumps(options)
-        uvicorn.run("facepoints.serve.app:app_from_environment", factory=True, host=host, port=port, workers=workers)
+        uvicorn.run("facepoints.serve.app:app_from_environment", factory=True, workers=workers, **limits)

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from facepoints import __version__
 from facepoints.draw import encode_image
-from facepoints.errors import FacepointsError, ImageError, UnsupportedImageError
+from facepoints.errors import FacepointsError, UnsupportedImageError
 from facepoints.filters import FILTER_NAMES, load_filter
 from facepoints.imageio import DEFAULT_MAX_PIXELS, read_image
 from facepoints.inference import FaceKeypointer, image_json
@@ -55,7 +55,7 @@ def create_app(model: str = "ibug68", *, keypointer: FaceKeypointer | None = Non
     """The service as an ASGI app. The keypointer is made (or given) once and shared by all requests.
 
     threads: photos worked on at once (default: the cores this process may use); timeout: seconds
-    per request, reading the upload included; max_waiting: requests in the pool before 503.
+    per request, reading the upload included; max_waiting: requests in (uploading, waiting or worked on) before 503.
     """
     threads = threads or available_cores()
     # One ONNX Runtime thread per photo: the pool, not each model call, spreads work over the cores.
@@ -90,11 +90,7 @@ def create_app(model: str = "ibug68", *, keypointer: FaceKeypointer | None = Non
         return error_response(500, f"internal error ({type(error).__name__})")
 
     def decode(part) -> np.ndarray:
-        name = (part.filename or "image")[:100]
-        try:
-            return read_image(bytes(part.data), max_pixels=max_pixels)
-        except ImageError as e:  # name the upload, not "<image bytes>"
-            raise type(e)(name, e.problem) from None
+        return read_image(bytes(part.data), max_pixels=max_pixels, name=(part.filename or "image")[:100])
 
     def detect_work(part, scheme: str | None) -> dict:
         image = decode(part)

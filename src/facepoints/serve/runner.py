@@ -38,20 +38,21 @@ class Runner:
             self._pool = None
 
     async def run(self, work: Callable[..., T], *args) -> T:
-        """``work(*args)`` on the pool; 503 when ``max_waiting`` calls are already in."""
+        """``work(*args)`` on the pool."""
         if self._pool is None:
             raise RuntimeError("Runner.start() was not called (the app's lifespan starts it)")
+        return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
+
+    async def within_deadline(self, request: Awaitable[T]) -> T:
+        """The whole request (reading the upload included) or 504 after ``timeout`` seconds; 503 at
+        once when ``max_waiting`` requests are already in. Counting from before the upload is read
+        bounds the memory that uploads can hold (max_waiting x the upload limit)."""
         if self.waiting >= self.max_waiting:
             raise ApiError(503, f"busy: {self.waiting} photos are waiting; try again shortly", {"Retry-After": "1"})
         self.waiting += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
-        finally:
-            self.waiting -= 1
-
-    async def within_deadline(self, request: Awaitable[T]) -> T:
-        """The whole request (reading the upload included) or 504 after ``timeout`` seconds."""
-        try:
             return await asyncio.wait_for(request, self.timeout)
         except asyncio.TimeoutError:
             raise ApiError(504, f"timed out after {self.timeout:g} s") from None
+        finally:
+            self.waiting -= 1
