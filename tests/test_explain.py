@@ -96,6 +96,16 @@ def test_cli_writes_the_keypoint_picture_and_where_it_looks(tmp_path, face):
         assert np.linalg.norm(np.array(record[key]) - face.points[42]) < 0.4 * eye_distance, (key, record)
     assert not (tmp_path / "grid.png").exists()  # one keypoint: its picture is all there is
 
+    # Again into the same folder: the earlier explanation is replaced whole, none of it left behind.
+    (tmp_path / "99_stale.png").write_bytes(b"from an earlier run")
+    code, output = explain("ibug68", face.image, "--keypoint", "left_eye_3", "--out", tmp_path)
+    assert code == 0, output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["45_left_eye_3.png", "explain.json"]
+    # A folder holding other things is refused, untouched.
+    (tmp_path / "explain.json").unlink()
+    code, output = explain("ibug68", face.image, "--keypoint", "left_eye_3", "--out", tmp_path)
+    assert code == 1 and "not empty" in output and (tmp_path / "45_left_eye_3.png").exists()
+
 
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory, fkd_dir):

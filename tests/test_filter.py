@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from facepoints.commands.detect import example_photo
-from facepoints.errors import DataError
+from facepoints.errors import DataError, FacepointsError
 from facepoints.filters import FILTER_NAMES, load_filter
 from facepoints.filters.sticker import face_points, load_sticker
 from facepoints.imageio import read_image
@@ -151,10 +151,11 @@ def test_broken_anchor_files_are_named(tmp_path, spec, problem):
 def test_cli_image_and_folder_go_on_past_a_broken_file(tmp_path):
     Image.open(example_photo()).save(tmp_path / "hopper.jpg")
     (tmp_path / "broken.png").write_bytes(b"\x89PNG not really")
-    proc = cli("filter", "moustache", str(tmp_path), "--out", str(tmp_path / "out"), "--json", str(tmp_path / "faces.json"))
+    out = tmp_path.with_name(tmp_path.name + "_out")
+    proc = cli("filter", "moustache", str(tmp_path), "--out", str(out), "--json", str(out / "faces.json"))
     assert proc.returncode == 1 and "broken.png" in proc.stderr and "Traceback" not in proc.stderr
-    assert read_image(tmp_path / "out" / "hopper.jpg").shape == read_image(tmp_path / "hopper.jpg").shape
-    entries = {Path(e["path"]).name: e for e in json.loads((tmp_path / "faces.json").read_text())["images"]}
+    assert read_image(out / "hopper.jpg").shape == read_image(tmp_path / "hopper.jpg").shape
+    entries = {Path(e["path"]).name: e for e in json.loads((out / "faces.json").read_text())["images"]}
     assert len(entries["hopper.jpg"]["faces"]) == 1 and "error" in entries["broken.png"]
     single = cli("filter", "sunglasses", str(tmp_path / "hopper.jpg"), "--out", str(tmp_path / "one.png"))
     assert single.returncode == 0 and (tmp_path / "one.png").exists()
@@ -263,7 +264,7 @@ def test_webcam_recording_stops_cleanly(tmp_path, clips, monkeypatch):
 
 
 def test_writer_refuses_unknown_video_types(tmp_path):
-    with pytest.raises(Exception, match="unknown video type"):
+    with pytest.raises(FacepointsError, match="unknown video type"):
         with video_writer(tmp_path / "x.gifv", 64, 64, Fraction(30)):
             pass
 
@@ -275,3 +276,38 @@ def test_video_without_frames_is_one_line(tmp_path):
     assert proc.returncode == 1 and "empty.mkv: not a readable video" in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "Traceback" not in proc.stderr and not (tmp_path / "out.mp4").exists()
+
+
+def test_outputs_never_overwrite_inputs_and_dot_is_a_folder(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    Image.open(example_photo()).save(photos / "hopper.jpg")
+    for args, message in ([str(photos / "hopper.jpg"), "--out", str(photos / "hopper.jpg")], "overwrite the input image"), \
+                         ([str(photos), "--out", str(photos / "hats")], "must not be the input folder or inside it"):
+        proc = cli("filter", "hat", *args)
+        assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert sorted(p.name for p in photos.iterdir()) == ["hopper.jpg"]
+    dot = subprocess.run([sys.executable, "-m", "facepoints.cli", "filter", "hat", "."], cwd=photos,
+                         capture_output=True, text=True)
+    assert dot.returncode == 0, dot.stderr
+    assert (tmp_path / "photos_hat" / "hopper.jpg").is_file()
+
+
+def test_an_unwritable_output_is_reported_and_the_batch_goes_on(tmp_path):
+    Image.open(example_photo()).save(tmp_path / "a.jpg")
+    Image.open(example_photo()).save(tmp_path / "b.jpg")
+    out = tmp_path.with_name(tmp_path.name + "_out")
+    (out / "a.jpg").mkdir(parents=True)  # a folder where the first picture should go
+    proc = cli("filter", "hat", str(tmp_path), "--out", str(out))
+    assert proc.returncode == 1 and "a.jpg: cannot be written" in proc.stderr and "Traceback" not in proc.stderr
+    assert (out / "b.jpg").is_file()
+
+
+def test_odd_sized_video_keeps_its_size(tmp_path, labelled):
+    clip = tmp_path / "odd.mp4"
+    moving_face.make_clip(*labelled, clip, frames=6, size=(321, 241))
+    for suffix in (".mp4", ".avi"):
+        proc = cli("filter", "sunglasses", str(clip), "--out", str(tmp_path / f"out{suffix}"))
+        assert proc.returncode == 0, proc.stderr
+        with VideoReader(tmp_path / f"out{suffix}") as result:
+            assert (result.width, result.height) == (321, 241) and sum(1 for _ in result) == 6

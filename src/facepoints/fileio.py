@@ -8,6 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from facepoints.errors import DataError
+
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -17,13 +19,18 @@ os.umask(_UMASK)
 def atomic_path(path: str | os.PathLike):
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:  # a parent that is a file, no permission, a full disk: the user's to fix
+        raise DataError(path, f"cannot be written ({e.strerror or e})") from None
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs get the usual permissions
     try:
         yield Path(tmp)
         os.replace(tmp, path)
+    except OSError as e:
+        raise DataError(path, f"cannot be written ({e.strerror or e})") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -8,13 +8,13 @@ keeps its identity, and its smoothing state, while its box overlaps a new detect
 
 Smoothing is the One Euro filter (Casiez et al., CHI 2012) from its authors' package: a
 low-pass filter whose cut-off rises with speed, so a still face is steady and a moving one does
-not lag. Points are filtered in units of the face's eye distance, so the same settings suit a
-face of 40 or 400 pixels.
+not lag. Points are filtered in units of the face's eye distance when first seen, so the same
+settings suit a face of 40 or 400 pixels (a face that comes much closer is smoothed a little more).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from OneEuroFilter import OneEuroFilter
@@ -24,8 +24,8 @@ from facepoints.inference import Face, FaceKeypointer
 
 @dataclass(frozen=True)
 class Smoothing:
-    """Defaults chosen on benchmarks/filter_video.py's clips: jitter on a still face a fifth of
-    the raw points', at +0.0003 NME of lag on a moving one (docs/benchmarks.md)."""
+    """Defaults chosen on benchmarks/filter_video.py's clips: jitter on a still face a sixth of
+    the raw points', at +0.0002 NME of lag on a moving one (docs/benchmarks.md)."""
 
     min_cutoff: float = 0.3  # Hz: lower holds a still face steadier
     beta: float = 30.0  # how fast the cut-off rises with speed (eye distances per second)
@@ -54,7 +54,6 @@ class Track:
     points: np.ndarray  # raw model-scheme keypoints from the last frame
     scale: float  # eye distance when first seen: the smoothing unit
     smoother: PointSmoother | None = None
-    smoothed: np.ndarray | None = field(default=None, repr=False)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:

@@ -91,13 +91,13 @@ def video_writer(path: str | Path, width: int, height: int, rate: Fraction, time
     if suffix not in _CONTAINERS:
         raise FacepointsError(f"{path}: unknown video type {suffix or '(none)'}; use {', '.join(sorted(_CONTAINERS))}")
     codec = _CODECS[suffix]
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, _named(path):
         container = av.open(str(tmp), "w", format=_CONTAINERS[suffix])
         try:
             stream = container.add_stream(codec, rate=rate)
             stream.width, stream.height = width, height
-            even = width % 2 == 0 and height % 2 == 0
-            stream.pix_fmt = "yuv420p" if even or codec == "libvpx-vp9" else "yuv444p"
+            odd = width % 2 or height % 2
+            stream.pix_fmt = "yuv444p" if odd and codec == "libx264" else "yuv420p"  # x264 halves even sizes only
             # Frame times carry over exactly in the source's time base; AVI (constant rate only)
             # and a live feed count frames at the rate.
             exact = time_base is not None and suffix != ".avi"
@@ -124,6 +124,17 @@ def video_writer(path: str | Path, width: int, height: int, rate: Fraction, time
             container.close()
 
 
+@contextlib.contextmanager
+def _named(path: Path):
+    """An encoder or muxer failure is one line naming the output file."""
+    import av
+
+    try:
+        yield
+    except av.error.FFmpegError as e:
+        raise DataError(path, f"cannot be written as video ({e})") from None
+
+
 class Webcam:
     """Frames from a camera through OpenCV, timestamped by the clock on arrival."""
 
@@ -137,7 +148,6 @@ class Webcam:
         self.width = int(self.capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self.capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self.rate = Fraction(self.capture.get(cv2.CAP_PROP_FPS) or 30).limit_denominator(1001)
-        self.time_base, self.frame_count = None, 0
 
     def __iter__(self) -> Iterator[Frame]:
         start, index = time.monotonic(), 0

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+from facepoints.errors import FacepointsError
 
 
 def explain(
@@ -18,6 +21,7 @@ def explain(
 ):
     """Grad-CAM and occlusion maps of each keypoint's x and y, over the face the model sees."""
     from facepoints.explain import ExplainableModel, explain_face, select_keypoints, write_explanation
+    from facepoints.fileio import atomic_folder
     from facepoints.imageio import read_image
     from facepoints.inference import parse_box
 
@@ -27,7 +31,12 @@ def explain(
     keypoints = select_keypoints(explainable.scheme, keypoint)
     explanation = explain_face(explainable, read_image(image), keypoints, layer,
                                parse_box(box) if box else None, name=str(image))
-    written = write_explanation(explanation, explainable.scheme, out,
-                                {"model": str(model), "image": str(image)})
+    if out.exists() and any(out.iterdir()):
+        if not (out / "explain.json").is_file():
+            raise FacepointsError(f"{out}: folder is not empty and holds no earlier explanation; give a new --out")
+        shutil.rmtree(out)  # an earlier explanation is replaced whole, leaving none of its pictures behind
+    with atomic_folder(out) as folder:
+        written = write_explanation(explanation, explainable.scheme, folder,
+                                    {"model": str(model), "image": str(image)})
     console.print(f"{image}: {len(keypoints)} keypoint(s) explained at layer {explanation.layer}; "
                   f"wrote {len(written)} files to {out}", highlight=False, soft_wrap=True)

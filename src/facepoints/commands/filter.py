@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.text import Text
 
 from facepoints.commands.batch import each_image
-from facepoints.commands.detect import IMAGE_SUFFIXES
+from facepoints.commands.detect import IMAGE_SUFFIXES, collect_inputs
 from facepoints.errors import DataError, FacepointsError
 
 
@@ -47,17 +47,23 @@ def filter_faces(
         return _webcam(effect, keypointer, webcam, out, json_out, detect_every, smooth)
     if not source.exists():
         raise DataError(source, "input not found")
+    source = source.resolve()  # `.` and `..` have names to build the default output from
     if source.is_dir():
-        failures = _images(effect, keypointer, sorted(p for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES),
-                           source, out or source.with_name(f"{source.name}_{label}"), json_out)
+        out = out or source.with_name(f"{source.name}_{label}")
+        if out.resolve() == source or source in out.resolve().parents:
+            raise FacepointsError(f"{out}: the output folder must not be the input folder or inside it")
+        failures = _images(effect, keypointer, collect_inputs([str(source)]), source, out, json_out)
     elif source.suffix.lower() in VIDEO_SUFFIXES:
-        failures = filter_video(effect, keypointer, source, out or source.with_name(f"{source.stem}_{label}{source.suffix}"),
-                          json_out, detect_every, smooth)
+        filter_video(effect, keypointer, source, out or source.with_name(f"{source.stem}_{label}{source.suffix}"),
+                     json_out, detect_every, smooth)
+        failures = 0
     else:
-        if out is not None and out.suffix.lower() not in IMAGE_SUFFIXES:
+        out = out or source.with_name(f"{source.stem}_{label}.png")
+        if out.suffix.lower() not in IMAGE_SUFFIXES:
             raise FacepointsError(f"{out}: an image output must end in one of {', '.join(sorted(IMAGE_SUFFIXES))}")
-        failures = _images(effect, keypointer, [source], source.parent,
-                           out or source.with_name(f"{source.stem}_{label}.png"), json_out, single=True)
+        if out.resolve() == source:
+            raise FacepointsError(f"{out}: the output would overwrite the input image")
+        failures = _images(effect, keypointer, [source], source.parent, out, json_out, single=True)
     if failures:
         raise typer.Exit(1)
 
@@ -83,7 +89,9 @@ def _images(effect, keypointer, paths: list[Path], root: Path, out: Path, json_o
     return failures
 
 
-def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional[Path], detect_every: int, smooth: bool) -> int:
+def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional[Path], detect_every: int,
+                 smooth: bool) -> None:
+    """Every frame filtered, faces followed and smoothed; the video appears at ``out`` only when complete."""
     from facepoints.cli import errors
     from facepoints.fileio import write_text_atomic
     from facepoints.tracking import FaceTracker, Smoothing
@@ -93,7 +101,7 @@ def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional
         raise FacepointsError(f"{out}: the output would overwrite the input video")
     with VideoReader(source) as reader:
         tracker = FaceTracker(keypointer, detect_every, Smoothing() if smooth else None, float(reader.rate))
-        frames = []
+        frames, count = [], 0
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), FramesPerSecond(),
                    TimeRemainingColumn()]
         with video_writer(out, reader.width, reader.height, reader.rate, reader.time_base) as write, \
@@ -101,19 +109,22 @@ def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional
             task = progress.add_task(effect.name, total=reader.frame_count or None)
             for frame in reader:
                 tracked = tracker(frame.image, frame.time)
-                image = frame.image.copy()
-                effect(image, [face for _, face in tracked])
-                frame.image = image
+                effect(frame.image, [face for _, face in tracked])
                 write(frame)
-                frames.append({"index": frame.index, "time": round(frame.time, 6),
-                               "faces": [{"track": i, **face.as_dict()} for i, face in tracked]})
+                count += 1
+                if json_out is not None:  # kept only when asked for: a long video's faces add up
+                    frames.append(_frame_json(frame, tracked))
                 progress.advance(task)
             speed = progress.tasks[0].speed
     if json_out is not None:
         write_text_atomic(json_out, json.dumps({"video": str(source), "width": reader.width, "height": reader.height,
                                                 "fps": float(reader.rate), "frames": frames}, indent=1))
-    errors.print(f"{effect.name}: {len(frames)} frames written to {out}" + (f" ({speed:.1f} fps)" if speed else ""))
-    return 0
+    errors.print(f"{effect.name}: {count} frames written to {out}" + (f" ({speed:.1f} fps)" if speed else ""))
+
+
+def _frame_json(frame, tracked) -> dict:
+    return {"index": frame.index, "time": round(frame.time, 6),
+            "faces": [{"track": i, **face.as_dict()} for i, face in tracked]}
 
 
 def _webcam(effect, keypointer, index: int, out: Optional[Path], json_out: Optional[Path], detect_every: int,
@@ -129,7 +140,7 @@ def _webcam(effect, keypointer, index: int, out: Optional[Path], json_out: Optio
     camera = Webcam(index)
     window = Window(f"facepoints {effect.name}") if out is None else None
     tracker = FaceTracker(keypointer, detect_every, Smoothing() if smooth else None, float(camera.rate))
-    frames = []
+    frames, count = [], 0
     recording = video_writer(out, camera.width, camera.height, camera.rate) if out else contextlib.nullcontext(None)
     try:
         with recording as write:
@@ -137,8 +148,9 @@ def _webcam(effect, keypointer, index: int, out: Optional[Path], json_out: Optio
                 for frame in camera:
                     tracked = tracker(frame.image, frame.time)
                     effect(frame.image, [face for _, face in tracked])
-                    frames.append({"index": frame.index, "time": round(frame.time, 6),
-                                   "faces": [{"track": i, **face.as_dict()} for i, face in tracked]})
+                    count += 1
+                    if json_out is not None:
+                        frames.append(_frame_json(frame, tracked))
                     if write is not None:
                         write(frame)
                     if window is not None and not window.show(frame.image):
@@ -151,4 +163,4 @@ def _webcam(effect, keypointer, index: int, out: Optional[Path], json_out: Optio
             window.close()
     if json_out is not None:
         write_text_atomic(json_out, json.dumps({"webcam": index, "frames": frames}, indent=1))
-    errors.print(f"{effect.name}: {len(frames)} webcam frames" + (f" recorded to {out}" if out else ""))
+    errors.print(f"{effect.name}: {count} webcam frames" + (f" recorded to {out}" if out else ""))

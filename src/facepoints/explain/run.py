@@ -64,7 +64,7 @@ def explain_face(model: ExplainableModel, image: np.ndarray, keypoints: list[int
 
 
 def write_explanation(explanation: Explanation, scheme: Scheme, out: Path, source: dict) -> list[Path]:
-    """One picture per keypoint, grid.png of them all (if several), explain.json; each written atomically."""
+    """One picture per keypoint, grid.png of them all (if several), and explain.json, in ``out``."""
     e, written = explanation, []
     titles = [f"{k} {scheme.names[k]}" for k in e.keypoints]
     records = []

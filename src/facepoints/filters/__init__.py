@@ -65,8 +65,8 @@ def load_filter(name: str) -> Filter:
     if name == "keypoints":
         return KeypointsFilter()
     if name in STICKERS:
-        with resources.as_file(resources.files("facepoints") / "assets" / "filters" / f"{name}.json") as path:
-            return StickerFilter(load_sticker(path))
-    if name.endswith(".json") or Path(name).suffix == ".json":
+        with resources.as_file(resources.files("facepoints") / "assets" / "filters") as folder:  # picture too
+            return StickerFilter(load_sticker(folder / f"{name}.json"))
+    if Path(name).suffix.lower() == ".json":
         return StickerFilter(load_sticker(name))
     raise FacepointsError(f"unknown filter {name!r}; choose {', '.join(FILTER_NAMES)} or an anchor file (.json)")

@@ -51,7 +51,8 @@ class Sticker:
     def paste(self, image: np.ndarray, matrix: np.ndarray) -> None:
         """Alpha-blend the placed picture into ``image`` (RGB uint8, changed in place), clipped at its borders."""
         h, w = self.premultiplied.shape[:2]
-        corners = np.array([[0, 0, 1], [w, 0, 1], [0, h, 1], [w, h, 1]], np.float64) @ matrix.T
+        # The picture's pixel centres run 0..w-1; a pixel beyond each edge takes in the blended rim.
+        corners = np.array([[-1, -1, 1], [w, -1, 1], [-1, h, 1], [w, h, 1]], np.float64) @ matrix.T
         x0, y0 = np.maximum(np.floor(corners.min(0)).astype(int), 0)
         x1, y1 = np.minimum(np.ceil(corners.max(0)).astype(int), [image.shape[1], image.shape[0]])
         if x1 <= x0 or y1 <= y0:
