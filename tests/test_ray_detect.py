@@ -98,3 +98,16 @@ def test_json_lines_and_other_scheme(local_ray, photo_folder, detect_rows, tmp_p
     row = next(r for r in rows if r["faces"] and len(r["faces"]) == len(detect_rows[r["path"]]["faces"]))
     eye = np.mean(np.array(detect_rows[row["path"]]["faces"][0]["keypoints"])[36:42], axis=0)
     np.testing.assert_allclose(row["faces"][0]["keypoints"][0], eye, atol=0.02)
+
+
+def test_an_address_where_nothing_listens_fails_fast():
+    import socket
+
+    from facepoints.errors import FacepointsError
+    from facepoints.ray_detect import _reachable
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, never listening: connections are refused
+        with pytest.raises(FacepointsError, match="nothing answers there"):
+            _reachable(f"127.0.0.1:{port}")

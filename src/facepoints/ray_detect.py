@@ -11,6 +11,7 @@ failed job.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -67,9 +68,26 @@ def connect(address: str | None = None) -> None:
         return
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     if address or os.environ.get("RAY_ADDRESS"):
-        ray.init(address=address)
+        target = address or os.environ["RAY_ADDRESS"]
+        _reachable(target)
+        try:
+            ray.init(address=address)
+        except (ConnectionError, ValueError) as e:  # no cluster there, or a malformed address
+            raise FacepointsError(f"Ray cluster {target!r}: cannot connect ({e})") from None
     else:  # "local": a new instance, never one some other user started on this machine
         ray.init(address="local", include_dashboard=False)
+
+
+def _reachable(address: str, seconds: float = 5.0) -> None:
+    """Fail in seconds, not minutes, when nothing listens at a host:port address (Ray itself
+    waits a long while for a head node that is not there)."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto" and other forms: Ray's own
+    try:
+        socket.create_connection((host, int(port)), timeout=seconds).close()
+    except OSError as e:
+        raise FacepointsError(f"Ray cluster {address!r}: nothing answers there ({e.strerror or e})") from None
 
 
 def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float = 0.6, refine: int = 0,
