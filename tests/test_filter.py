@@ -311,3 +311,45 @@ def test_odd_sized_video_keeps_its_size(tmp_path, labelled):
         assert proc.returncode == 0, proc.stderr
         with VideoReader(tmp_path / f"out{suffix}") as result:
             assert (result.width, result.height) == (321, 241) and sum(1 for _ in result) == 6
+
+
+def _with_sound(clip: Path, out: Path) -> int:
+    """``clip`` again with a 440 Hz AAC tone as long as it; returns the tone's packet count."""
+    import av
+
+    with av.open(str(clip)) as source, av.open(str(out), "w") as target:
+        video = target.add_stream_from_template(source.streams.video[0])
+        sound = target.add_stream("aac", rate=44100)
+        sound.layout = "mono"
+        seconds = 0.0
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:
+                seconds = max(seconds, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+                packet.stream = video
+                target.mux(packet)
+        samples = int(44100 * seconds)
+        tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(samples) / 44100)).astype(np.float32)[None]
+        count = 0
+        for start in range(0, samples, 1024):
+            frame = av.AudioFrame.from_ndarray(tone[:, start:start + 1024], format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 44100, start
+            for packet in [*sound.encode(frame)]:
+                target.mux(packet)
+                count += 1
+        for packet in sound.encode():
+            target.mux(packet)
+            count += 1
+    return count
+
+
+def test_the_sound_track_is_copied_where_the_container_can_hold_it(tmp_path, clips):
+    import av
+
+    packets = _with_sound(clips["moving"][0], tmp_path / "talk.mp4")
+    for suffix in (".mp4", ".mkv"):
+        proc = cli("filter", "moustache", str(tmp_path / "talk.mp4"), "--out", str(tmp_path / f"out{suffix}"))
+        assert proc.returncode == 0, proc.stderr
+        with av.open(str(tmp_path / f"out{suffix}")) as result:
+            assert sum(1 for p in result.demux(result.streams.audio[0]) if p.dts is not None) == packets
+    proc = cli("filter", "moustache", str(tmp_path / "talk.mp4"), "--out", str(tmp_path / "out.webm"))
+    assert proc.returncode == 0 and ".webm cannot hold the sound (aac)" in proc.stderr

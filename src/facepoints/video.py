@@ -55,21 +55,36 @@ class VideoReader:
         self.rate: Fraction = self._stream.average_rate or self._stream.guessed_rate or Fraction(30)
         self.time_base: Fraction = self._stream.time_base or Fraction(1, int(self.rate))
         self.frame_count = int(self._stream.frames or 0)  # 0 when the container does not say
+        self.audio = self._container.streams.audio[0] if self._container.streams.audio else None
+        self._audio_packets: list = []
 
     def __iter__(self) -> Iterator[Frame]:
+        """Decoded video frames; the sound's packets, read alongside, wait in ``take_audio()``."""
         import av
 
         start = self._stream.start_time or 0
         count = 0
+        streams = [self._stream] + ([self.audio] if self.audio is not None else [])
         try:
-            for count, frame in enumerate(self._container.decode(self._stream), 1):
-                pts = frame.pts
-                seconds = float((pts - start) * self.time_base) if pts is not None else (count - 1) / float(self.rate)
-                yield Frame(frame.to_ndarray(format="rgb24"), count - 1, seconds)
+            for packet in self._container.demux(*streams):
+                if packet.stream is not self._stream:
+                    if packet.dts is not None:  # not the demuxer's end-of-stream marker
+                        self._audio_packets.append(packet)
+                    continue
+                for frame in packet.decode():
+                    count += 1
+                    pts = frame.pts
+                    seconds = float((pts - start) * self.time_base) if pts is not None else (count - 1) / float(self.rate)
+                    yield Frame(frame.to_ndarray(format="rgb24"), count - 1, seconds)
         except av.error.FFmpegError as e:
             raise DataError(self.path, f"video broke off after {count} frames ({e})") from None
         if count == 0:
             raise DataError(self.path, "has no frames")
+
+    def take_audio(self) -> list:
+        """The sound's packets read so far and not yet taken (to copy into the output unchanged)."""
+        packets, self._audio_packets = self._audio_packets, []
+        return packets
 
     def close(self) -> None:
         self._container.close()
@@ -81,9 +96,43 @@ class VideoReader:
         self.close()
 
 
+class _Writer:
+    """Encodes frames (``writer(frame)``) and copies sound packets unchanged (``copy_audio``)."""
+
+    def __init__(self, container, stream, step: Fraction, timed: bool, audio_template=None):
+        self.container, self.stream, self.step, self.timed = container, stream, step, timed
+        self.audio = None
+        if audio_template is not None and audio_template.codec_context.name in container.supported_codecs:
+            self.audio = container.add_stream_from_template(audio_template)
+        self.last = -1
+
+    def __call__(self, frame: Frame) -> None:
+        import av
+
+        picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame.image), format="rgb24")
+        pts = round(frame.time / self.step) if self.timed else self.last + 1
+        picture.pts = self.last = max(pts, self.last + 1)  # encoders need strictly rising timestamps
+        for packet in self.stream.encode(picture):
+            self.container.mux(packet)
+
+    def copy_audio(self, packets: list) -> None:
+        if self.audio is None:
+            return
+        for packet in packets:
+            packet.stream = self.audio
+            self.container.mux(packet)
+
+    def finish(self) -> None:
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+
+
 @contextlib.contextmanager
-def video_writer(path: str | Path, width: int, height: int, rate: Fraction, time_base: Fraction | None = None):
-    """Yield ``write(frame)``; the file appears at ``path`` only once every frame is in and it is closed."""
+def video_writer(path: str | Path, width: int, height: int, rate: Fraction, time_base: Fraction | None = None,
+                 audio=None):
+    """Yield a writer: ``writer(frame)`` encodes a frame, ``writer.copy_audio(packets)`` copies the
+    source's sound (``audio``: its stream; left out where the container cannot hold its codec, then
+    ``writer.audio`` is None). The file appears at ``path`` only once complete and closed."""
     import av
 
     path = Path(path)
@@ -107,19 +156,9 @@ def video_writer(path: str | Path, width: int, height: int, rate: Fraction, time
                 stream.options = {"crf": "20", "preset": "veryfast"}
             elif codec == "mpeg4":
                 stream.options = {"qscale": "3"}
-            last = -1
-
-            def write(frame: Frame) -> None:
-                nonlocal last
-                picture = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame.image), format="rgb24")
-                pts = round(frame.time / step) if time_base is not None else last + 1
-                picture.pts = last = max(pts, last + 1)  # encoders need strictly rising timestamps
-                for packet in stream.encode(picture):
-                    container.mux(packet)
-
-            yield write
-            for packet in stream.encode():
-                container.mux(packet)
+            writer = _Writer(container, stream, step, time_base is not None, audio)
+            yield writer
+            writer.finish()
         finally:
             container.close()
 

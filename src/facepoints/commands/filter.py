@@ -104,18 +104,23 @@ def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional
         frames, count = [], 0
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), FramesPerSecond(),
                    TimeRemainingColumn()]
-        with video_writer(out, reader.width, reader.height, reader.rate, reader.time_base) as write, \
+        with video_writer(out, reader.width, reader.height, reader.rate, reader.time_base, reader.audio) as write, \
                 Progress(*columns, console=errors, transient=True) as progress:
             task = progress.add_task(effect.name, total=reader.frame_count or None)
             for frame in reader:
                 tracked = tracker(frame.image, frame.time)
                 effect(frame.image, [face for _, face in tracked])
                 write(frame)
+                write.copy_audio(reader.take_audio())
                 count += 1
                 if json_out is not None:  # kept only when asked for: a long video's faces add up
                     frames.append(_frame_json(frame, tracked))
                 progress.advance(task)
+            write.copy_audio(reader.take_audio())
             speed = progress.tasks[0].speed
+            if reader.audio is not None and write.audio is None:
+                errors.print(f"note: {out.suffix} cannot hold the sound ({reader.audio.codec_context.name}); "
+                             "written without it", highlight=False, soft_wrap=True)
     if json_out is not None:
         write_text_atomic(json_out, json.dumps({"video": str(source), "width": reader.width, "height": reader.height,
                                                 "fps": float(reader.rate), "frames": frames}, indent=1))
