@@ -104,10 +104,11 @@ class FaceKeypointer:
         references = np.stack([
             d.landmarks if d.landmarks is not None else box_reference_points(d.box) for d in detections
         ])[:, : self.model.framing.num_reference]
-        crops, matrices = self._crop(image, references)
+        source = self._model_colours(image)
+        crops, matrices = self._crop(source, references)
         for _ in range(self.refine):
             points = self.to_image(self.model.predict(crops), matrices)
-            crops, matrices = self._crop(image, self._references(points))
+            crops, matrices = self._crop(source, self._references(points))
         return crops, matrices
 
     def reframe(self, image: np.ndarray, points: np.ndarray) -> np.ndarray:
@@ -115,7 +116,7 @@ class FaceKeypointer:
         video frame without running the detector."""
         if not len(points):
             return points
-        crops, matrices = self._crop(image, self._references(points))
+        crops, matrices = self._crop(self._model_colours(image), self._references(points))
         return self.to_image(self.model.predict(crops), matrices)
 
     def face(self, box: np.ndarray, score: float, points: np.ndarray, scheme: str | None = None) -> Face:
@@ -126,9 +127,11 @@ class FaceKeypointer:
         labelled = np.ones(points.shape[:2], bool)
         return reference_points(points, labelled, self.model.scheme.name, self.model.framing)[0]
 
+    def _model_colours(self, image: np.ndarray) -> np.ndarray:
+        """The photo as the model takes it: RGB, or grey for one-channel models (once per photo)."""
+        return image if self.model.channels == 3 else _grey(image)
+
     def _crop(self, image: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        if self.model.channels != 3:
-            image = _grey(image)
         framing = self.model.framing
         matrices = [framing_transform(r, framing) for r in references]
         return np.stack([crop_face(image, m, framing.size) for m in matrices]), matrices

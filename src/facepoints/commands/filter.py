@@ -94,27 +94,21 @@ def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional
     """Every frame filtered, faces followed and smoothed; the video appears at ``out`` only when complete."""
     from facepoints.cli import errors
     from facepoints.fileio import write_text_atomic
-    from facepoints.tracking import FaceTracker, Smoothing
     from facepoints.video import VideoReader, video_writer
 
     if out.resolve() == source.resolve():
         raise FacepointsError(f"{out}: the output would overwrite the input video")
     with VideoReader(source) as reader:
-        tracker = FaceTracker(keypointer, detect_every, Smoothing() if smooth else None, float(reader.rate))
-        frames, count = [], 0
+        filtered = FilteredFrames(effect, keypointer, detect_every, smooth, float(reader.rate), json_out is not None)
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), FramesPerSecond(),
                    TimeRemainingColumn()]
         with video_writer(out, reader.width, reader.height, reader.rate, reader.time_base, reader.audio) as write, \
                 Progress(*columns, console=errors, transient=True) as progress:
             task = progress.add_task(effect.name, total=reader.frame_count or None)
             for frame in reader:
-                tracked = tracker(frame.image, frame.time)
-                effect(frame.image, [face for _, face in tracked])
+                filtered(frame)
                 write(frame)
                 write.copy_audio(reader.take_audio())
-                count += 1
-                if json_out is not None:  # kept only when asked for: a long video's faces add up
-                    frames.append(_frame_json(frame, tracked))
                 progress.advance(task)
             write.copy_audio(reader.take_audio())
             speed = progress.tasks[0].speed
@@ -123,13 +117,29 @@ def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional
                              "written without it", highlight=False, soft_wrap=True)
     if json_out is not None:
         write_text_atomic(json_out, json.dumps({"video": str(source), "width": reader.width, "height": reader.height,
-                                                "fps": float(reader.rate), "frames": frames}, indent=1))
-    errors.print(f"{effect.name}: {count} frames written to {out}" + (f" ({speed:.1f} fps)" if speed else ""))
+                                                "fps": float(reader.rate), "frames": filtered.frames}, indent=1))
+    errors.print(f"{effect.name}: {filtered.count} frames written to {out}" + (f" ({speed:.1f} fps)" if speed else ""))
 
 
-def _frame_json(frame, tracked) -> dict:
-    return {"index": frame.index, "time": round(frame.time, 6),
-            "faces": [{"track": i, **face.as_dict()} for i, face in tracked]}
+class FilteredFrames:
+    """Frames of a video or a camera, in order: faces followed and smoothed, the filter drawn in
+    place. Each frame's faces are kept (as JSON) only when asked for: a long video's add up."""
+
+    def __init__(self, effect, keypointer, detect_every: int, smooth: bool, rate: float, keep_json: bool):
+        from facepoints.tracking import FaceTracker, Smoothing
+
+        self.effect = effect
+        self.tracker = FaceTracker(keypointer, detect_every, Smoothing() if smooth else None, rate)
+        self.frames: list[dict] | None = [] if keep_json else None
+        self.count = 0
+
+    def __call__(self, frame) -> None:
+        tracked = self.tracker(frame.image, frame.time)
+        self.effect(frame.image, [face for _, face in tracked])
+        self.count += 1
+        if self.frames is not None:
+            self.frames.append({"index": frame.index, "time": round(frame.time, 6),
+                                "faces": [{"track": i, **face.as_dict()} for i, face in tracked]})
 
 
 def _webcam(effect, keypointer, index: int, out: Optional[Path], json_out: Optional[Path], detect_every: int,
@@ -139,23 +149,17 @@ def _webcam(effect, keypointer, index: int, out: Optional[Path], json_out: Optio
 
     from facepoints.cli import errors
     from facepoints.fileio import write_text_atomic
-    from facepoints.tracking import FaceTracker, Smoothing
     from facepoints.video import Webcam, Window, video_writer
 
     camera = Webcam(index)
     window = Window(f"facepoints {effect.name}") if out is None else None
-    tracker = FaceTracker(keypointer, detect_every, Smoothing() if smooth else None, float(camera.rate))
-    frames, count = [], 0
+    filtered = FilteredFrames(effect, keypointer, detect_every, smooth, float(camera.rate), json_out is not None)
     recording = video_writer(out, camera.width, camera.height, camera.rate) if out else contextlib.nullcontext(None)
     try:
         with recording as write:
             try:
                 for frame in camera:
-                    tracked = tracker(frame.image, frame.time)
-                    effect(frame.image, [face for _, face in tracked])
-                    count += 1
-                    if json_out is not None:
-                        frames.append(_frame_json(frame, tracked))
+                    filtered(frame)
                     if write is not None:
                         write(frame)
                     if window is not None and not window.show(frame.image):
@@ -167,5 +171,5 @@ def _webcam(effect, keypointer, index: int, out: Optional[Path], json_out: Optio
         if window is not None:
             window.close()
     if json_out is not None:
-        write_text_atomic(json_out, json.dumps({"webcam": index, "frames": frames}, indent=1))
-    errors.print(f"{effect.name}: {count} webcam frames" + (f" recorded to {out}" if out else ""))
+        write_text_atomic(json_out, json.dumps({"webcam": index, "frames": filtered.frames}, indent=1))
+    errors.print(f"{effect.name}: {filtered.count} webcam frames" + (f" recorded to {out}" if out else ""))
