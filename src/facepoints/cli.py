@@ -108,6 +108,8 @@ def train(
     devices: Optional[int] = typer.Option(None, min=1, help="GPUs (or CPU processes) per host for data-parallel training."),
     nodes: Optional[int] = typer.Option(None, min=1, help="Hosts, for a run started on each by torchrun --nnodes."),
     seed: Optional[int] = typer.Option(None),
+    compile: Optional[bool] = typer.Option(None, "--compile/--no-compile",
+                                           help="Compile the training step into fused kernels (default: on a GPU)."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ):
     """Train a keypoint model; the run folder holds config, metrics, plots, weights, ONNX and a card."""
@@ -117,6 +119,7 @@ def train(
     overrides = {k: v for k, v in dict(
         model=model, model_cfg=_json_object(model_cfg, "--model-cfg") if model_cfg else None, strategy=strategy, augment=augment, epochs=epochs, batch_size=batch_size, lr=lr,
         ensemble=ensemble, flip_tta=flip_tta, val_fraction=val_fraction, devices=devices, nodes=nodes, seed=seed,
+        compile=compile,
     ).items() if v is not None}
     config = make_recipe(recipe, **overrides)
     excluded = None

@@ -354,7 +354,7 @@ def _random_boxes(
     """(N, 4) boxes covering a fraction of the image in ``area_range``, width/height log-uniform
     in ``aspect_range``, placed uniformly where they fit."""
     area = _uniform((n,), *area_range, generator, device) * height * width
-    log_aspect = _uniform((n,), *np.log(aspect_range).tolist(), generator, device)
+    log_aspect = _uniform((n,), *map(math.log, aspect_range), generator, device)
     box_width = (area * log_aspect.exp()).sqrt().clamp(1.0, width)
     box_height = (area / log_aspect.exp()).sqrt().clamp(1.0, height)
     x0 = _uniform((n,), 0.0, 1.0, generator, device) * (width - box_width)

@@ -57,17 +57,26 @@ class KeypointModule(pl.LightningModule):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.model(images)
 
+    def augmented_loss(self, images: torch.Tensor, points: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Augment a raw batch on its device and score the model on it: one training step's work."""
+        images, points, mask = augment_batch(
+            to_model_input(images), points, mask, self.augment, self.flip_permutation,
+            origin_offset=self.label_offset,
+        )
+        return masked_loss(self.model(images), points, mask, self.config.loss)
+
+    def on_fit_start(self):
+        compile_step = self.config.compile if self.config.compile is not None else self.device.type == "cuda"
+        # Fixed shapes (training batches drop their remainder), so one graph serves every step.
+        self._train_loss = torch.compile(self.augmented_loss, dynamic=False) if compile_step else self.augmented_loss
+
     def on_train_epoch_start(self):
         self._epoch_started, self._epoch_images = time.perf_counter(), 0
 
     def training_step(self, batch, batch_idx):
         images, points, mask = batch
         self._epoch_images += len(images)
-        images, points, mask = augment_batch(
-            to_model_input(images), points, mask, self.augment, self.flip_permutation,
-            origin_offset=self.label_offset,
-        )
-        loss = masked_loss(self.model(images), points, mask, self.config.loss)
+        loss = self._train_loss(images, points, mask)
         self.log("train_loss", loss, on_step=False, on_epoch=True, sync_dist=True)
         return loss
 
@@ -85,10 +94,10 @@ class KeypointModule(pl.LightningModule):
     def configure_optimizers(self):
         cfg = self.config
         params = [p for p in self.parameters() if p.requires_grad]
-        if cfg.optimizer == "adam":
-            optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        else:
-            optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        # One fused kernel for every parameter on a GPU instead of a dozen launches per tensor.
+        fused = all(p.is_cuda for p in params) or None
+        kind = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
+        optimizer = kind(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
         if cfg.schedule == "constant":
             return optimizer
         total = max(1, self.trainer.estimated_stepping_batches)
