@@ -25,9 +25,11 @@ def sample_utilisation(log: Path) -> subprocess.Popen:
 
 def measure(run: Path) -> dict:
     """Steady-state images/s and GPU utilisation while training, from the run's logs."""
-    rows = [r for r in csv.DictReader(open(run / "metrics.csv")) if r.get("images_per_second")]
-    rates = [float(r["images_per_second"]) for r in rows]
-    steady = sorted(rates[2:])  # the first epochs include compiling, cuDNN autotuning and warm-up
+    steady = []
+    for metrics in sorted(run.rglob("metrics.csv")):  # one per training stage (pseudo-labels: two)
+        rates = [float(r["images_per_second"]) for r in csv.DictReader(open(metrics)) if r.get("images_per_second")]
+        steady += rates[2:]  # a stage's first epochs include compiling, cuDNN autotuning and warm-up
+    steady.sort()
     # Utilisation while the GPU had work (start-up and export read 0), latter half: past warm-up.
     samples = [int(v) for v in (run / "utilisation.txt").read_text().split() if v.strip().isdigit()]
     working = [v for v in samples if v > 0] or [0]
