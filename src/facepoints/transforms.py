@@ -75,8 +75,12 @@ def image_centre(height: int, width: int) -> tuple[float, float]:
 
 def affine_about_centre(linear: Tensor, shift: Tensor, height: int, width: int) -> Tensor:
     """(N, 2, 3) matrices applying ``linear`` (N, 2, 2) about the image centre, then ``shift``."""
-    centre = torch.tensor(image_centre(height, width), dtype=linear.dtype, device=linear.device)
-    translation = centre + shift - linear @ centre
+    cx, cy = image_centre(height, width)
+    # centre + shift - linear @ centre, from Python scalars: a constant tensor made on a GPU
+    # is copied from host memory, which waits for every kernel already queued.
+    moved_centre = linear[..., 0] * cx + linear[..., 1] * cy
+    translation = shift - moved_centre + torch.stack(
+        [torch.full_like(shift[..., 0], cx), torch.full_like(shift[..., 1], cy)], dim=-1)
     return torch.cat([linear, translation[..., None]], dim=-1)
 
 
@@ -87,8 +91,12 @@ def hflip_matrices(n: int, width: int, *, dtype=torch.float32, device=None) -> T
 
 
 def invert_affine(matrices: Tensor) -> Tensor:
-    """Inverse transforms: destination back to source."""
-    linear_inverse = torch.linalg.inv(matrices[..., :2])
+    """Inverse transforms: destination back to source (closed form: linalg.inv checks for
+    singular matrices on the host, a GPU sync on every call)."""
+    a, b = matrices[..., 0, 0], matrices[..., 0, 1]
+    c, d = matrices[..., 1, 0], matrices[..., 1, 1]
+    det = a * d - b * c
+    linear_inverse = torch.stack([d, -b, -c, a], dim=-1).unflatten(-1, (2, 2)) / det[..., None, None]
     translation = -(linear_inverse @ matrices[..., 2:])
     return torch.cat([linear_inverse, translation], dim=-1)
 
@@ -128,7 +136,7 @@ def sample_affine(
     signed = 2.0 * draws - 1.0
     angle = torch.deg2rad(rotation_deg * signed[:, 0])
     zoom = scale[0] + (scale[1] - scale[0]) * draws[:, 1]
-    shift = shift_frac * signed[:, 2:4] * torch.tensor([width, height], device=draws.device)
+    shift = shift_frac * torch.stack([signed[:, 2] * width, signed[:, 3] * height], dim=-1)
     shear = torch.deg2rad(shear_deg * signed[:, 4])
     flipped = draws[:, 5] < flip_prob
     flip_sign = 1.0 - 2.0 * flipped.float()
@@ -136,33 +144,30 @@ def sample_affine(
     return affine_about_centre(linear, shift, height, width), flipped
 
 
-def _pixel_to_normalised(height: int, width: int, like: Tensor) -> Tensor:
-    """(2, 3) map from pixel coordinates to grid_sample's [-1, 1] (align_corners=False)."""
-    return torch.tensor(
-        [[2.0 / width, 0.0, 1.0 / width - 1.0], [0.0, 2.0 / height, 1.0 / height - 1.0]],
-        dtype=like.dtype,
-        device=like.device,
-    )
+def _to_normalised_frame(matrices: Tensor, height: int, width: int) -> Tensor:
+    """Pixel-frame (N, 2, 3) matrices re-expressed in grid_sample's [-1, 1] frame.
 
-
-def _compose(outer: Tensor, inner: Tensor) -> Tensor:
-    """outer ∘ inner for (..., 2, 3) affine matrices."""
-    linear = outer[..., :2] @ inner[..., :2]
-    translation = outer[..., :2] @ inner[..., 2:] + outer[..., 2:]
-    return torch.cat([linear, translation], dim=-1)
+    With align_corners=False, pixel p maps to q = s p + o per axis (s = 2 / size,
+    o = 1 / size - 1), so M p + t becomes (S M S^-1) q + S t + o - S M S^-1 o.
+    """
+    scale = (2.0 / width, 2.0 / height)
+    origin = (1.0 / width - 1.0, 1.0 / height - 1.0)
+    rows = []
+    for i in range(2):
+        linear = [matrices[..., i, j] * (scale[i] / scale[j]) for j in range(2)]
+        shift = scale[i] * matrices[..., i, 2] + origin[i] - linear[0] * origin[0] - linear[1] * origin[1]
+        rows.append(torch.stack([*linear, shift], dim=-1))
+    return torch.stack(rows, dim=-2)
 
 
 def warp_images(images: Tensor, matrices: Tensor, padding_mode: str = "border") -> Tensor:
     """Bilinear resampling so that the content at source pixel p appears at destination A p.
 
     grid_sample looks up, for every destination pixel, where to read in the source, so the
-    matrices are inverted and wrapped in the pixel <-> [-1, 1] normalisation of each side.
+    matrices are inverted and expressed in its [-1, 1] frame.
     """
     n, channels, height, width = images.shape
-    to_normalised = _pixel_to_normalised(height, width, images)
-    from_normalised = invert_affine(to_normalised)
-    destination_to_source = invert_affine(matrices.to(images.dtype))
-    theta = _compose(to_normalised, _compose(destination_to_source, from_normalised))
+    theta = _to_normalised_frame(invert_affine(matrices.to(images.dtype)), height, width)
     grid = F.affine_grid(theta, [n, channels, height, width], align_corners=False)
     return F.grid_sample(
         images, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False
@@ -194,8 +199,8 @@ def inside_image(
 ) -> Tensor:
     """(N, K) bool: the point lies on the image, whose extent is [-0.5, size - 0.5] per axis."""
     pixels = points.detach() - _offset_tensor(origin_offset, points).detach()
-    upper = torch.tensor([width - 0.5, height - 0.5], device=points.device, dtype=points.dtype)
-    return ((pixels >= -0.5) & (pixels <= upper)).all(dim=-1)
+    x, y = pixels.unbind(-1)
+    return (x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5)
 
 
 def _permutation_tensor(flip_permutation: FlipPermutation, device: torch.device) -> Tensor:

@@ -92,6 +92,7 @@ def fit_module(
             plugins=[SafetensorsCheckpointIO()],
             enable_progress_bar=progress,
             enable_model_summary=False,
+            benchmark=True,  # fixed batch shapes: cuDNN picks each convolution's fastest kernel once
             log_every_n_steps=1,
             num_sanity_val_steps=0,
         )
