@@ -34,8 +34,9 @@ class TrainConfig:
     flip_tta: bool = True  # average with the prediction on the mirrored face
     ensemble: int = 1  # independently seeded models averaged at inference
     precision: str = "auto"  # auto: bf16-mixed on CUDA, 32-true on CPU
-    # Compile augmentation + forward + loss into fused kernels (None: on CUDA only). A small
-    # model's step is otherwise bound by ~1,300 kernel launches, not by the GPU.
+    # Compile augmentation + forward + loss into fused kernels (None: on a GPU where Triton is
+    # installed). A small model's step is bound by its host time, not by the GPU; fusing cuts
+    # both (docs/benchmarks.md).
     compile: bool | None = None
     devices: int = 1  # GPUs (or CPU processes) per host
     nodes: int = 1  # hosts, each started by torchrun --nnodes

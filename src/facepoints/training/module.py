@@ -9,6 +9,7 @@ import pytorch_lightning as pl
 import torch
 import torchmetrics
 from torch import nn
+from torch.utils._triton import has_triton
 
 from facepoints.training.config import TrainConfig
 from facepoints.transforms import AUGMENT_PRESETS, augment_batch
@@ -66,7 +67,9 @@ class KeypointModule(pl.LightningModule):
         return masked_loss(self.model(images), points, mask, self.config.loss)
 
     def on_fit_start(self):
-        compile_step = self.config.compile if self.config.compile is not None else self.device.type == "cuda"
+        compile_step = self.config.compile
+        if compile_step is None:  # GPUs only, and only where Triton (inductor's GPU compiler) is installed
+            compile_step = self.device.type == "cuda" and has_triton()
         # Fixed shapes (training batches drop their remainder), so one graph serves every step.
         self._train_loss = torch.compile(self.augmented_loss, dynamic=False) if compile_step else self.augmented_loss
 
