@@ -7,6 +7,7 @@ import torch._inductor.config as inductor_config
 from torch._dynamo.utils import counters
 
 from facepoints.data.fkd import read_fkd_training
+from facepoints.errors import FacepointsError
 from facepoints.training.config import recipe
 from facepoints.training.fit import build_module, fit_module
 from facepoints.training.strategies import predict
@@ -60,3 +61,11 @@ def test_training_with_compile_ends_where_eager_training_does(tmp_path, fkd_trai
     eager, compiled = predictions
     assert np.abs(eager - predict(build_module(config, rows).model, rows.images[:16])).max() > 0.5  # it trained
     np.testing.assert_allclose(compiled, eager, atol=0.05)
+
+
+def test_a_step_that_cannot_compile_names_the_way_out(tmp_path, fkd_train):
+    config = recipe("default", model="lenet5", strategy="masked", epochs=1, batch_size=32, compile=True)
+    with inductor_config.patch({"cpp.cxx": ("/nonexistent/g++",)}), pytest.raises(FacepointsError) as error:
+        fit_module(config, fkd_train.subset(slice(0, 64)), None, tmp_path, progress=False)
+    message = str(error.value)
+    assert "\n" not in message and "compiler" in message and message.endswith("train with --no-compile")

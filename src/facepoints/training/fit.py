@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
 from pytorch_lightning.loggers import CSVLogger
+from torch._dynamo.exc import BackendCompilerFailed
 from torch.utils.data import DataLoader, TensorDataset
 
 from facepoints.data import KeypointSet
@@ -102,12 +103,16 @@ def fit_module(
             warnings.filterwarnings("ignore", ".*GPU available but not used.*")
             warnings.filterwarnings("ignore", ".*exists and is not empty.*")
             warnings.filterwarnings("ignore", ".*LeafSpec.*")
-            trainer.fit(
-                module,
-                train_dataloaders=_loader(train_set, config.batch_size, shuffle=True),
-                val_dataloaders=_loader(val_set, 256, shuffle=False) if validate else None,
-                ckpt_path=str(last) if last.exists() else None,
-            )
+            try:
+                trainer.fit(
+                    module,
+                    train_dataloaders=_loader(train_set, config.batch_size, shuffle=True),
+                    val_dataloaders=_loader(val_set, 256, shuffle=False) if validate else None,
+                    ckpt_path=str(last) if last.exists() else None,
+                )
+            except BackendCompilerFailed as e:  # no C++ compiler or Triton here: say how to go on
+                reason = str(e).strip().splitlines()[0]
+                raise FacepointsError(f"compiling the training step failed ({reason}); train with --no-compile") from None
         if trainer.is_global_zero:
             done.write_text("finished\n")
     if best.exists():  # every rank: later stages (pseudo labels) must agree across ranks
