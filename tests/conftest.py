@@ -1,5 +1,6 @@
 """Shared fixtures: the real annotated faces beside the checkout (../shared/data)."""
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,3 +19,11 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def fkd_dir(shared_data) -> Path:
     return shared_data / "fkd"
+
+
+@pytest.fixture
+def cxx_compiler() -> None:
+    """torch.compile on the CPU builds C++: skip, saying why, where no compiler is installed
+    (.ci/run installs g++)."""
+    if not (shutil.which("g++") or shutil.which("c++")):
+        pytest.skip("torch.compile on the CPU needs a C++ compiler (g++)")

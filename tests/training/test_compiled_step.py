@@ -1,7 +1,5 @@
 """The compiled training step (default on a GPU) must change the speed, never the maths."""
 
-import shutil
-
 import numpy as np
 import pytest
 import torch
@@ -30,16 +28,11 @@ def same_random_numbers_as_eager():
     torch._dynamo.reset()
 
 
-# torch.compile on the CPU builds C++; .ci/run installs g++ where it is missing.
-needs_compiler = pytest.mark.skipif(not (shutil.which("g++") or shutil.which("c++")),
-                                    reason="torch.compile on the CPU needs a C++ compiler (g++)")
-
-
 def _batch(ks):
     return torch.from_numpy(ks.images.copy()), torch.from_numpy(ks.points), torch.from_numpy(ks.mask)
 
 
-@needs_compiler
+@pytest.mark.usefixtures("cxx_compiler")
 def test_compiled_default_step_gives_eager_loss_and_gradients(fkd_train):
     rows = fkd_train.subset(slice(0, 32))
     module = build_module(recipe("default"), rows)
@@ -57,7 +50,7 @@ def test_compiled_default_step_gives_eager_loss_and_gradients(fkd_train):
         torch.testing.assert_close(compiled, eager, rtol=1e-3, atol=1e-3)
 
 
-@needs_compiler
+@pytest.mark.usefixtures("cxx_compiler")
 def test_training_with_compile_ends_where_eager_training_does(tmp_path, fkd_train):
     rows = fkd_train.subset(slice(0, 128))
     config = recipe("default", model="lenet5", strategy="masked", epochs=2, batch_size=32, flip_tta=False)

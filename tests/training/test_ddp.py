@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -17,11 +18,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_two_ranks_end_identical_with_one_checkpoint(tmp_path, fkd_dir):
+@pytest.mark.parametrize("step", ["eager", "compiled"])
+def test_two_ranks_end_identical_with_one_checkpoint(tmp_path, fkd_dir, step, request):
+    if step == "compiled":
+        request.getfixturevalue("cxx_compiler")
     worker = Path(__file__).with_name("ddp_worker.py")
     proc = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-addr", "127.0.0.1",
-         "--master-port", str(_free_port()), str(worker), str(fkd_dir / "training.zip"), str(tmp_path)],
+         "--master-port", str(_free_port()), str(worker), str(fkd_dir / "training.zip"), str(tmp_path), "2", "1", step],
         capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
