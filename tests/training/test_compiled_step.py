@@ -50,6 +50,11 @@ def test_compiled_default_step_gives_eager_loss_and_gradients(fkd_train):
         torch.testing.assert_close(compiled, eager, rtol=1e-3, atol=1e-3)
 
 
+# fit_module trains on a GPU where there is one: these two test the CPU's compiler path.
+on_the_cpu = pytest.mark.skipif(torch.cuda.is_available(), reason="checks torch.compile on the CPU")
+
+
+@on_the_cpu
 @pytest.mark.usefixtures("cxx_compiler")
 def test_training_with_compile_ends_where_eager_training_does(tmp_path, fkd_train):
     rows = fkd_train.subset(slice(0, 128))
@@ -65,9 +70,23 @@ def test_training_with_compile_ends_where_eager_training_does(tmp_path, fkd_trai
     np.testing.assert_allclose(compiled, eager, atol=0.05)
 
 
+@on_the_cpu
 def test_a_step_that_cannot_compile_names_the_way_out(tmp_path, fkd_train):
     config = recipe("default", model="lenet5", strategy="masked", epochs=1, batch_size=32, compile=True)
     with inductor_config.patch({"cpp.cxx": ("/nonexistent/g++",)}), pytest.raises(FacepointsError) as error:
         fit_module(config, fkd_train.subset(slice(0, 64)), None, tmp_path, progress=False)
     message = str(error.value)
     assert "\n" not in message and "compiler" in message and message.endswith("train with --no-compile")
+
+
+def test_augmentation_stays_float32_under_mixed_precision(fkd_train):
+    rows = fkd_train.subset(slice(0, 64))
+    module = build_module(recipe("default"), rows)
+    torch.manual_seed(0)
+    exact = module.augmented(*_batch(rows))
+    torch.manual_seed(0)
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # what bf16-mixed training wraps the step in
+        mixed = module.augmented(*_batch(rows))
+    for a, b in zip(exact, mixed):
+        assert a.dtype == b.dtype
+        torch.testing.assert_close(b, a, rtol=0, atol=1e-5)

@@ -12,6 +12,7 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
 from pytorch_lightning.loggers import CSVLogger
 from torch._dynamo.exc import BackendCompilerFailed
+from torch._inductor.exc import GPUTooOldForTriton, TritonMissing
 from torch.utils.data import DataLoader, TensorDataset
 
 from facepoints.data import KeypointSet
@@ -110,7 +111,7 @@ def fit_module(
                     val_dataloaders=_loader(val_set, 256, shuffle=False) if validate else None,
                     ckpt_path=str(last) if last.exists() else None,
                 )
-            except BackendCompilerFailed as e:  # no C++ compiler or Triton here: say how to go on
+            except (BackendCompilerFailed, TritonMissing, GPUTooOldForTriton) as e:  # say how to go on
                 reason = str(e).strip().splitlines()[0]
                 raise FacepointsError(f"compiling the training step failed ({reason}); train with --no-compile") from None
         if trainer.is_global_zero:
