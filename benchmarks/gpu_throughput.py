@@ -4,8 +4,9 @@
 
 Trains the default recipe at a few batch sizes, with the training step eager and compiled (no
 validation split, so every epoch is training), reads images per second from each run's
-metrics.csv (augmentation on the GPU included), and samples `nvidia-smi` utilisation every
-200 ms while each run trains (the compiled runs' first epochs, spent compiling, are left out).
+metrics.csv (augmentation on the GPU included; each stage's first two epochs, which compile
+and autotune, left out), and samples `nvidia-smi` utilisation every 200 ms while each run
+trains (reported over the latter half of the samples in which the GPU had work).
 """
 
 from __future__ import annotations
