@@ -4,9 +4,8 @@
 
 For each batch size: milliseconds per step (synchronised) of augmentation alone and of the
 whole step (augment, forward, loss, backward, AdamW), eager and compiled, with the batch already
-on the GPU;
-the GPU's own busy time per step (profiler kernel time); and how many times one eager step made
-the host wait for the GPU (CUDA sync debug mode). Compare with `gpu_throughput.py`, which times
+on the GPU; the GPU's own busy time per step (profiler kernel time); and how many times one
+eager step made the host wait for the GPU (CUDA sync debug mode). Compare with `gpu_throughput.py`, which times
 the same step inside Lightning's loop with data loading.
 """
 
