@@ -150,13 +150,14 @@ def evaluate(
     from facepoints.evaluation import per_image_error, score
     from facepoints.runtime import KeypointModel
     from facepoints.data.load import load_training_set
-    from facepoints.training.split import split_by_group
+    from facepoints.training.split import held_out
 
     keypoint_model = KeypointModel(model)
     dataset = load_training_set([_existing(d, "data file") for d in data], _existing(groups, "groups file") if groups else None)
     if split == "val":
-        config = _run_config(model)
-        dataset = split_by_group(dataset, config.val_fraction, config.seed)[1]
+        dataset = held_out(dataset, _run_val_rows(model), data[0].stem)
+        if not len(dataset):
+            raise FacepointsError(f"{model}: none of the rows it held out are in {', '.join(map(str, data))}")
     elif split != "all":
         raise FacepointsError(f"--split must be all or val, not {split!r}")
     pred = keypoint_model.predict(dataset.images)
@@ -182,13 +183,14 @@ def evaluate(
         console.print(f"wrote {out / 'metrics.json'} and {out / 'worst.png'}")
 
 
-def _run_config(model: str):
-    from facepoints.training.config import TrainConfig
-
-    config_path = Path(model) / "config.json"
-    if not config_path.is_file():
-        raise FacepointsError(f"{model}: --split val needs a run folder with config.json")
-    return TrainConfig.from_json(config_path)
+def _run_val_rows(model: str) -> list[str]:
+    split_path = Path(model) / "split.json"
+    if not split_path.is_file():
+        raise FacepointsError(f"{model}: --split val needs a run folder with split.json")
+    try:
+        return json.loads(split_path.read_text())["val_rows"]
+    except (ValueError, KeyError) as e:
+        raise FacepointsError(f"{split_path}: not a run's split ({e})") from None
 
 
 @app.command()

@@ -8,13 +8,14 @@ import pytest
 import torch
 
 from facepoints.data.fkd import read_fkd_training, read_groups
+from facepoints.data.keypoint_set import concatenate
 from facepoints.runtime import KeypointModel
 from facepoints.training.checkpoint_io import load_tree
 from facepoints.training.config import recipe
-from facepoints.training.fit import fit_module
+from facepoints.training.fit import GPU_HOST_THREADS, fit_module, limit_host_threads
 from facepoints.training.module import KeypointModule, masked_loss
 from facepoints.training.run import train_run
-from facepoints.training.split import split_by_group
+from facepoints.training.split import held_out, split_by_group
 from facepoints.training.strategies import predict
 
 
@@ -40,6 +41,17 @@ def test_validation_split_keeps_identities_apart(fkd):
     assert 0.15 < len(val) / len(fkd) < 0.3
     again = split_by_group(fkd, 0.2, seed=0)[1]
     assert np.array_equal(again.rows, val.rows)
+
+
+def test_one_set_of_a_combined_run_finds_exactly_its_held_out_rows(fkd):
+    """`evaluate --split val` on one of a run's two sets: the run's held-out rows, not a new split."""
+    first, second = fkd.subset(slice(0, 1400)), fkd.subset(slice(1400, None))
+    _, val = split_by_group(concatenate([first, second], ["first", "second"]), 0.2, seed=0)
+    found = held_out(second, [str(r) for r in val.rows], "second")
+    expected = [r.split(":", 1)[1] for r in val.rows.astype(str) if r.startswith("second:")]
+    assert sorted(found.rows.astype(str)) == sorted(expected) and len(expected) > 100
+    resplit = split_by_group(second, 0.2, seed=0)[1]  # what evaluate did before: other faces
+    assert set(resplit.rows.astype(str)) != set(expected)
 
 
 def test_run_folder_holds_a_usable_model(tmp_path, fkd_dir):
@@ -85,3 +97,23 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, fkd, monkeypatch)
     assert load_tree(tmp_path / "best.safetensors")["global_step"] == 7 * steps_per_epoch
     pred = predict(module.model, small.images[:4])
     assert np.isfinite(pred).all()
+
+
+def test_gpu_runs_leave_the_other_cores_free(monkeypatch):
+    before = torch.get_num_threads()
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    try:
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+        torch.set_num_threads(8)
+        limit_host_threads()
+        assert torch.get_num_threads() == GPU_HOST_THREADS
+        monkeypatch.setenv("OMP_NUM_THREADS", "8")  # the user's word wins
+        torch.set_num_threads(8)
+        limit_host_threads()
+        assert torch.get_num_threads() == 8
+        monkeypatch.delenv("OMP_NUM_THREADS")
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # CPU training keeps every core
+        limit_host_threads()
+        assert torch.get_num_threads() == 8
+    finally:
+        torch.set_num_threads(before)

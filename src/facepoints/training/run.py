@@ -133,10 +133,11 @@ def model_card(config: TrainConfig, dataset: KeypointSet, result: dict, label_of
         f"on {result['val_rows']} rows of {result['val_groups'] or 'unknown'} held-out identities.\n"
         if val else "- Trained on all rows: no held-out score. See docs/benchmarks.md for validated runs.\n"
     )
+    architecture = f"{config.model} {json.dumps(config.model_cfg)}" if config.model_cfg else config.model
     return f"""# facepoints model card
 
 - Scheme: {dataset.scheme.name} ({dataset.scheme.num_keypoints} keypoints), input {dataset.image_size[1]}x{dataset.image_size[0]}, {dataset.channels} channel(s).
-- Architecture: {config.model}; missing keypoints: {config.strategy}; augmentation: {config.augment}; flip test-time averaging: {config.flip_tta}; ensemble of {config.ensemble}.
+- Architecture: {architecture}; missing keypoints: {config.strategy}; augmentation: {config.augment}; flip test-time averaging: {config.flip_tta}; ensemble of {config.ensemble}.
 - Data: {_short_sources(dataset.source)} ({result['train_rows']} training rows).
 {scores}- Trained in {result['train_seconds']} s on {result['device']} with facepoints {__version__}.
 
