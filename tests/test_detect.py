@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from facepoints.commands.detect import example_photo
+from facepoints.data.landmarks import read_landmark_csv
 from facepoints.imageio import read_image
 from facepoints.inference import FaceKeypointer
 
@@ -28,6 +29,20 @@ def test_example_face_keypoints_land_on_the_face(model):
     # Hand-checked on the overlay: Grace Hopper's eyes near (224, 193) and (306, 189).
     assert np.linalg.norm(left_eye - (224, 193)) < 6 and np.linalg.norm(right_eye - (306, 189)) < 6
     assert left_eye[1] < nose[1] < mouth_left[1] and mouth_left[0] < nose[0] < mouth_right[0]
+
+
+def test_bundled_photo_model_points_sit_on_the_labels_on_average(keypointer, shared_data):
+    """No constant shift: its labels were pixel centres, so nothing is subtracted at inference.
+    (Subtracting the learned 0.32 px flip offset had moved every point by about 0.01 eye distance.)"""
+    shifts = []
+    for relative in ("w300/faces/keypoints.csv", "faces68/keypoints.csv"):
+        samples, _ = read_landmark_csv(shared_data / relative)
+        for sample in samples[:400:10]:
+            faces = keypointer(read_image(sample.image))
+            face = min(faces, key=lambda f: np.linalg.norm(f.keypoints.mean(0) - sample.points.mean(0)))
+            eye_distance = np.linalg.norm(sample.points[45] - sample.points[36])
+            shifts.append((face.keypoints - sample.points).mean(0) / eye_distance)
+    assert np.all(np.abs(np.mean(shifts, 0)) < 0.005), np.mean(shifts, 0)
 
 
 def test_box_instead_of_detector_gives_the_same_face(keypointer):

@@ -6,9 +6,13 @@ import json
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from facepoints.data.fkd import read_fkd_training, read_groups
+from facepoints.data.aligned import aligned_crops
 from facepoints.data.keypoint_set import concatenate
+from facepoints.data.landmarks import read_landmark_csv
+from facepoints.data.packed import save_packed
 from facepoints.runtime import KeypointModel
 from facepoints.training.checkpoint_io import load_tree
 from facepoints.training.config import recipe
@@ -117,3 +121,17 @@ def test_gpu_runs_leave_the_other_cores_free(monkeypatch):
         assert torch.get_num_threads() == 8
     finally:
         torch.set_num_threads(before)
+
+
+def test_models_of_framed_photo_crops_report_pixel_centres(tmp_path, shared_data):
+    """Their labels are pixel centres: the learned flip offset must not be subtracted at inference;
+    Kaggle-layout models, whose label origin is unknown, keep theirs."""
+    samples, scheme = read_landmark_csv(shared_data / "w300/faces/keypoints.csv")
+    crops, _ = aligned_crops(samples[:96], scheme)
+    save_packed(crops, tmp_path / "crops.npz")
+    config = recipe("photo68", model="lenet5", epochs=1, batch_size=32, val_fraction=0.25)
+    train_run(config, tmp_path / "crops.npz", tmp_path / "run", progress=False)
+    learned = load_file(str(tmp_path / "run" / "model.safetensors"))["label_offset"]
+    assert config.flip_tta and config.learn_label_offset and float(learned) != 0.0
+    assert KeypointModel(tmp_path / "run").label_offset == 0.0
+    assert "as pixel centres" in (tmp_path / "run" / "card.md").read_text()

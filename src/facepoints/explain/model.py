@@ -87,7 +87,8 @@ class ExplainableModel:
         if self.framing is None:
             raise ModelError(f"{self.path}: no framing recorded for {self.image_size[0]} px crops; "
                              "keep model.onnx beside it")
-        self.label_offset = float(state.get("label_offset", metadata.get("label_offset", 0.0)))
+        # What inference subtracts (the exported model's record), not the weights' flip-axis offset.
+        self.label_offset = float(metadata.get("label_offset", state.get("label_offset", 0.0)))
 
         predictor = predictor_skeleton(self.config, self.scheme, self.channels, self.image_size[0])
         try:
