@@ -13,6 +13,7 @@ from facepoints.data.aligned import aligned_crops
 from facepoints.data.keypoint_set import concatenate
 from facepoints.data.landmarks import read_landmark_csv
 from facepoints.data.packed import save_packed
+from facepoints.models import create_model
 from facepoints.runtime import KeypointModel
 from facepoints.training.checkpoint_io import load_tree
 from facepoints.training.config import recipe
@@ -135,3 +136,11 @@ def test_models_of_framed_photo_crops_report_pixel_centres(tmp_path, shared_data
     assert config.flip_tta and config.learn_label_offset and float(learned) != 0.0
     assert KeypointModel(tmp_path / "run").label_offset == 0.0
     assert "as pixel centres" in (tmp_path / "run" / "card.md").read_text()
+
+
+def test_photo_recipe_is_the_bundled_model_and_other_models_drop_its_options():
+    assert recipe("photo68").model_cfg == {"width": 48} and recipe("photo68").epochs == 300
+    assert recipe("photo68", model="lenet5").model_cfg == {}  # lenet5 takes no width
+    assert recipe("photo68", model_cfg={"width": 32}).model_cfg == {"width": 32}
+    lenet = recipe("photo68", model="lenet5")
+    assert create_model(lenet.model, 68, in_chans=3, image_size=128, **lenet.model_cfg) is not None
