@@ -15,18 +15,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-from photo_keypoints import load_faces
+from photo_keypoints import Found, load_faces, match_face
 
-from facepoints.crop import apply_affine, crop_face, framing_transform, invert_affine, reference_points
+from facepoints.crop import apply_affine, framing_transform, invert_affine, reference_points
 from facepoints.evaluation import per_image_nme
 from facepoints.imageio import read_image
 from facepoints.inference import FaceKeypointer
 from facepoints.schemes import get_scheme
-
-
-def predict(keypointer: FaceKeypointer, image: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    crop = crop_face(image, matrix, keypointer.model.framing.size)[None]
-    return keypointer.to_image(keypointer.model.predict(crop), [matrix])[0]
 
 
 def crop_to_crop(from_detector: np.ndarray, from_labels: np.ndarray, size: int) -> tuple[float, float, np.ndarray]:
@@ -50,19 +45,20 @@ def main() -> None:
         rows = []
         for sample in samples:
             image = read_image(sample.image)
-            low, high = sample.points.min(0), sample.points.max(0)
-            inside = [d for d in keypointer.detector(image) if d.landmarks is not None
-                      and np.all(d.landmarks.mean(0) >= low) and np.all(d.landmarks.mean(0) <= high)]
-            if not inside:
+            detections = [d for d in keypointer.detector(image) if d.landmarks is not None]
+            m = match_face([Found(d.landmarks, d.box) for d in detections], sample.points, "ibug68")
+            if m < 0:
                 continue
-            detection = min(inside, key=lambda d: np.linalg.norm(d.landmarks.mean(0) - (low + high) / 2))
+            detection = detections[m]
             by_detector = framing_transform(detection.landmarks[: framing.num_reference], framing)
             labels_ref, _ = reference_points(sample.points, np.ones(68, bool), "ibug68", framing)
             by_labels = framing_transform(labels_ref, framing)
             eye_distance = np.linalg.norm(sample.points[45] - sample.points[36])
             row = {}
-            for how, matrix in (("detector", by_detector), ("labels", by_labels)):
-                points = predict(keypointer, image, matrix)
+            # One pass each: framed as `detect` frames it, and from the labels (as tracking reframes).
+            predictions = {"detector": keypointer.keypoints(image, [detection])[0],
+                           "labels": keypointer.reframe(image, sample.points[None])[0]}
+            for how, points in predictions.items():
                 row[f"nme_{how}"] = float(per_image_nme(points[None], sample.points[None], np.ones((1, 68), bool), scheme)[0])
                 row[f"offset_{how}"] = ((points - sample.points).mean(0) / eye_distance).tolist()
             row["scale"], row["rotation"], row["shift"] = crop_to_crop(by_detector, by_labels, framing.size)

@@ -23,8 +23,6 @@ from torch.profiler import ProfilerActivity, profile
 from facepoints.data.fkd import read_fkd_training
 from facepoints.training.config import recipe
 from facepoints.training.fit import build_module
-from facepoints.training.module import to_model_input
-from facepoints.transforms import augment_batch
 
 
 def ms_per_call(fn, repeats: int = 50, warm_up: int = 10) -> float:
@@ -71,8 +69,7 @@ def main() -> None:
         batch = tuple(torch.from_numpy(a[:batch_size]).cuda() for a in (ks.images, ks.points, ks.mask))
 
         def augment():
-            augment_batch(to_model_input(batch[0]), batch[1], batch[2], module.augment, module.flip_permutation,
-                          origin_offset=module.label_offset)
+            module.augmented(*batch)
 
         def step(loss_fn):
             def run():
