@@ -75,14 +75,14 @@ class FaceKeypointer:
                  refine: int = 0, threads: int | None = None):
         # Anything with KeypointModel's attributes and predict() will do (explain passes a torch model).
         self.model = KeypointModel(model, threads=threads) if isinstance(model, (str, Path)) else model
-        self.detector_name, self.threshold = detector, threshold
+        self.detector_name, self.threshold, self.threads = detector, threshold, threads
         self._detector = None
         self.refine = refine
 
     @property
     def detector(self):
         if self._detector is None:  # built on first use: --box runs need none
-            self._detector = create_detector(self.detector_name, threshold=self.threshold)
+            self._detector = create_detector(self.detector_name, threshold=self.threshold, threads=self.threads)
         return self._detector
 
     def __call__(self, image: np.ndarray, boxes: list[np.ndarray] | None = None,

@@ -39,19 +39,24 @@ def resolve_model_path(model: str | Path) -> Path:
     return path
 
 
+def cpu_session(path: str | Path, threads: int | None = None) -> ort.InferenceSession:
+    """An ONNX Runtime CPU session on ``threads`` threads (default: one per core)."""
+    options = ort.SessionOptions()
+    # Idle threads that spin cost 6x per call when anything else shares the cores.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 class KeypointModel:
     """A keypoint model and its metadata: scheme, input size, channels, framing."""
 
     def __init__(self, path: str | Path, threads: int | None = None):
         self.path = resolve_model_path(path)
-        options = ort.SessionOptions()
-        # Idle threads that spin cost 6x per call when anything else shares the cores.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+            self.session = cpu_session(self.path, threads)
             raw = self.session.get_modelmeta().custom_metadata_map[METADATA_KEY]
             self.metadata = json.loads(raw)
         except KeyError:

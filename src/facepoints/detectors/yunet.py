@@ -1,37 +1,70 @@
-"""YuNet (libfacedetection, BSD-3) through the `yuface` wheel, which has the weights compiled in."""
+"""YuNet (libfacedetection, BSD-3-Clause) on ONNX Runtime.
+
+The network and weights are libfacedetection's, exported from the `yuface` wheel's library by
+tools/export_yunet.py; decoding follows the library's own (bbox_decode, kps_decode,
+detection_output). Run here, it gives the library's detections to within its integer rounding at
+a sixth of its time (docs/benchmarks.md), and sub-pixel reference points for framing.
+"""
 
 from __future__ import annotations
 
-import os
+from importlib import resources
+from pathlib import Path
 
-# yuface's OpenMP threads spin while idle by default, which starves everything else on a small CPU
-# (measured: 14-19 ms per frame became 103-157 ms beside another process).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import yuface  # noqa: E402
+import cv2
+import numpy as np
 
 from facepoints.detectors.base import Detection, register_detector
+from facepoints.runtime import cpu_session
 
 # YuNet was trained at VGA-like sizes: larger photos are shrunk for detection and the results
 # scaled back. 640 px found all 337 AFW faces, as 960 px did, at 2.3x the speed (benchmarks/detectors.py).
 MAX_SIDE = 640
+STRIDES = (8, 16, 32)
+# libfacedetection's detection_output: overlap threshold, candidates into NMS, faces out of it.
+NMS_IOU, MAX_CANDIDATES, MAX_FACES = 0.3, 1000, 100
+
+
+def model_path() -> Path:
+    return Path(str(resources.files("facepoints") / "assets" / "yunet.onnx"))
 
 
 @register_detector("yunet")
 class YuNet:
-    def __init__(self, threshold: float = 0.6):
+    def __init__(self, threshold: float = 0.6, threads: int | None = None):
         self.threshold = threshold
+        self.session = cpu_session(model_path(), threads)
+        self.outputs = [o.name for o in self.session.get_outputs()]
 
     def __call__(self, image: np.ndarray) -> list[Detection]:
         scale = min(1.0, MAX_SIDE / max(image.shape[:2]))
         small = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        bgr = np.ascontiguousarray(small[..., ::-1])
-        scores, boxes, landmarks = yuface.detect(bgr, conf=self.threshold)
-        detections = []
-        for score, box, points in zip(scores, boxes, landmarks):
-            box = box.astype(np.float32) / scale
-            points = (points.astype(np.float32).reshape(5, 2) + 0.5) / scale - 0.5
-            detections.append(Detection(box=box, score=float(score) / 100.0, landmarks=points))
-        return sorted(detections, key=lambda d: -d.score)
+        scores, boxes, landmarks = self.detect(small)
+        # Pixel centres of the shrunk image -> pixel centres of the photo.
+        boxes = boxes / scale
+        landmarks = (landmarks + 0.5) / scale - 0.5
+        return [Detection(box=b, score=float(s), landmarks=p) for s, b, p in zip(scores, boxes, landmarks)]
+
+    def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scores (N,), boxes (N, 4) x, y, w, h and five points (N, 5, 2) in ``rgb``'s pixels, best first."""
+        height, width = rgb.shape[:2]
+        # The network takes BGR 0-255, zero-padded at the right and bottom to a multiple of 32.
+        padded = np.zeros((1, 3, -(-height // 32) * 32, -(-width // 32) * 32), np.float32)
+        padded[0, :, :height, :width] = rgb[..., 2::-1].transpose(2, 0, 1)
+        heads = dict(zip(self.outputs, self.session.run(None, {"input": padded})))
+        scores, boxes, points = [], [], []
+        for stride in STRIDES:
+            rows, cols = padded.shape[2] // stride, padded.shape[3] // stride
+            grid = np.stack(np.meshgrid(np.arange(cols), np.arange(rows)), -1).reshape(-1, 2) * stride
+            score = np.sqrt(heads[f"cls_{stride}"][0, :, 0] * heads[f"obj_{stride}"][0, :, 0])
+            keep = score >= self.threshold
+            grid, bbox = grid[keep], heads[f"bbox_{stride}"][0, keep]
+            centre, size = bbox[:, :2] * stride + grid, np.exp(bbox[:, 2:]) * stride
+            scores.append(score[keep])
+            boxes.append(np.concatenate([centre - size / 2, size], 1))
+            points.append(heads[f"kps_{stride}"][0, keep].reshape(-1, 5, 2) * stride + grid[:, None])
+        scores, boxes, points = np.concatenate(scores), np.concatenate(boxes), np.concatenate(points)
+        kept = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), self.threshold, NMS_IOU, top_k=MAX_CANDIDATES)
+        kept = np.asarray(kept, int).reshape(-1)
+        kept = kept[np.argsort(-scores[kept], kind="stable")][:MAX_FACES]
+        return scores[kept], boxes[kept].astype(np.float32), points[kept].astype(np.float32)

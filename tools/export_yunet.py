@@ -1,0 +1,137 @@
+"""Export YuNet, the face detector that the `yuface` wheel compiles into libfacedetection, to ONNX.
+
+    python tools/export_yunet.py            # -> src/facepoints/assets/yunet.onnx
+
+Why: the wheel's library is a portable build (no AVX2 kernels, one OpenMP loop), so YuNet took
+11.5 ms on a 320x240 image and 43 ms at 640x480 on one core here; the same network in ONNX Runtime
+is several times faster (docs/benchmarks.md). The weights are libfacedetection's own (BSD-3-Clause,
+Shiqi Yu; the licence travels as assets/yunet.LICENSE), read from the library's `param_pConvInfo`
+table; the graph re-states libfacedetection's `objectdetect_cnn` (facedetectcnn-model.cpp, v3):
+
+- the first layer is a 3x3, stride-2 convolution over the BGR image zero-padded at its right and
+  bottom to a multiple of 32 (the library stores it as a 1x1 convolution over 27 gathered values);
+- every other layer is a 1x1 convolution followed by a 3x3 depthwise one, ReLU after the pair in
+  the backbone and neck, none in the heads;
+- heads at strides 8, 16 and 32 give class and objectness logits, box and five-point offsets.
+
+The ONNX outputs are those heads as OpenCV's `FaceDetectorYN` and opencv_zoo's YuNet name and
+shape them (`cls_8` ... `kps_32`, (1, cells, C), scores through a sigmoid), so either runtime can
+decode them. `tests/test_detectors.py` checks the export against the library on real photos.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+import torch.nn.functional as F
+import yuface
+from torch import nn
+
+ASSETS = Path(__file__).resolve().parents[1] / "src" / "facepoints" / "assets"
+NUM_LAYERS = 53
+STRIDES = (8, 16, 32)
+HEADS = ("cls", "obj", "bbox", "kps")
+
+
+class ConvInfo(ctypes.Structure):
+    """libfacedetection's ConvInfoStruct (facedetectcnn.h, v3)."""
+
+    _fields_ = [("channels", ctypes.c_int), ("num_filters", ctypes.c_int), ("is_depthwise", ctypes.c_bool),
+                ("is_pointwise", ctypes.c_bool), ("with_relu", ctypes.c_bool),
+                ("weights", ctypes.POINTER(ctypes.c_float)), ("biases", ctypes.POINTER(ctypes.c_float))]
+
+
+def library_layers() -> list[nn.Conv2d]:
+    """The library's 53 layers as torch convolutions, in its own order."""
+    library = ctypes.CDLL(str(Path(yuface.__file__).parent / "libfacedetection.so"))
+    table = (ConvInfo * NUM_LAYERS).in_dll(library, "param_pConvInfo")
+    layers = []
+    for index, info in enumerate(table):
+        n, c = info.num_filters, info.channels
+        biases = np.ctypeslib.as_array(info.biases, (n,)).copy()
+        if index == 0:  # 3x3 stride 2 over the image, stored as 1x1 over (ky, kx, BGR) padded to 32
+            raw = np.ctypeslib.as_array(info.weights, (n, c)).copy()
+            conv = nn.Conv2d(3, n, 3, stride=2, padding=1)
+            weight = raw[:, :27].reshape(n, 3, 3, 3).transpose(0, 3, 1, 2)  # (out, colour, ky, kx)
+        elif info.is_pointwise:
+            conv = nn.Conv2d(c, n, 1)
+            weight = np.ctypeslib.as_array(info.weights, (n, c)).reshape(n, c, 1, 1)
+        else:  # depthwise 3x3, stored kernel position first
+            conv = nn.Conv2d(c, c, 3, padding=1, groups=c)
+            weight = np.ctypeslib.as_array(info.weights, (9, c)).T.reshape(c, 1, 3, 3)
+        conv.weight.data = torch.from_numpy(np.ascontiguousarray(weight, np.float32))
+        conv.bias.data = torch.from_numpy(biases.astype(np.float32))
+        layers.append(conv)
+    return layers
+
+
+class YuNet(nn.Module):
+    """libfacedetection's objectdetect_cnn up to the decoding: BGR float (1, 3, H, W), H and W
+    multiples of 32, pixel values 0-255 -> each stride's head outputs."""
+
+    def __init__(self, layers: list[nn.Conv2d]):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+        # Layer indices of libfacedetection's objectdetect_cnn.
+        self.units = ((3, 4, 5, 6), (7, 8, 9, 10), (11, 12, 13, 14), (15, 16, 17, 18), (19, 20, 21, 22))
+        self.neck = {8: (23, 24), 16: (25, 26), 32: (27, 28)}
+        self.heads = {8: {"cls": 29, "bbox": 35, "obj": 41, "kps": 47},
+                      16: {"cls": 31, "bbox": 37, "obj": 43, "kps": 49},
+                      32: {"cls": 33, "bbox": 39, "obj": 45, "kps": 51}}
+
+    def pair(self, x: torch.Tensor, first: int, relu: bool = True) -> torch.Tensor:
+        x = self.layers[first + 1](self.layers[first](x))
+        return F.relu(x) if relu else x
+
+    def unit(self, x: torch.Tensor, index: int) -> torch.Tensor:
+        first = self.units[index][0]
+        return self.pair(self.pair(x, first), first + 2)
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        x = F.relu(self.layers[0](image))
+        x = F.max_pool2d(self.pair(x, 1), 2)
+        x = self.unit(self.unit(x, 0), 1)
+        fb1 = self.unit(F.max_pool2d(x, 2), 2)
+        fb2 = self.unit(F.max_pool2d(fb1, 2), 3)
+        fb3 = self.unit(F.max_pool2d(fb2, 2), 4)
+        fb3 = self.pair(fb3, self.neck[32][0])
+        fb2 = self.pair(F.interpolate(fb3, scale_factor=2.0, mode="nearest") + fb2, self.neck[16][0])
+        fb1 = self.pair(F.interpolate(fb2, scale_factor=2.0, mode="nearest") + fb1, self.neck[8][0])
+        outputs = {}
+        for stride, features in zip(STRIDES, (fb1, fb2, fb3)):
+            for head in HEADS:
+                y = self.pair(features, self.heads[stride][head], relu=False)
+                y = y.permute(0, 2, 3, 1).reshape(1, -1, y.shape[1])  # (1, cells, C), row-major cells
+                outputs[f"{head}_{stride}"] = torch.sigmoid(y) if head in ("cls", "obj") else y
+        return tuple(outputs[name] for name in output_names())
+
+
+def output_names() -> list[str]:
+    return [f"{head}_{stride}" for head in HEADS for stride in STRIDES]
+
+
+def main() -> None:
+    model = YuNet(library_layers()).eval()
+    target = ASSETS / "yunet.onnx"
+    tmp = target.with_suffix(".tmp.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (torch.rand(1, 3, 320, 320) * 255,), str(tmp), input_names=["input"],
+                          output_names=output_names(), opset_version=17, dynamo=False,
+                          dynamic_axes={"input": {2: "height", 3: "width"},
+                                        **{name: {1: "cells"} for name in output_names()}})
+    onnx.checker.check_model(onnx.load(str(tmp)))
+    tmp.replace(target)
+    licence = next(Path(yuface.__file__).parent.parent.glob("yuface-*.dist-info/LICENSE"))
+    shutil.copyfile(licence, ASSETS / "yunet.LICENSE")
+    print(f"{target}: {target.stat().st_size:,} bytes, {sum(p.numel() for p in model.parameters()):,} parameters")
+
+
+if __name__ == "__main__":
+    main()
