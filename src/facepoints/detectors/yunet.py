@@ -54,11 +54,11 @@ class YuNet:
         heads = dict(zip(self.outputs, self.session.run(None, {"input": padded})))
         scores, boxes, points = [], [], []
         for stride in STRIDES:
-            rows, cols = padded.shape[2] // stride, padded.shape[3] // stride
-            grid = np.stack(np.meshgrid(np.arange(cols), np.arange(rows)), -1).reshape(-1, 2) * stride
             score = np.sqrt(heads[f"cls_{stride}"][0, :, 0] * heads[f"obj_{stride}"][0, :, 0])
-            keep = score >= self.threshold
-            grid, bbox = grid[keep], heads[f"bbox_{stride}"][0, keep]
+            keep = np.flatnonzero(score >= self.threshold)
+            cols = padded.shape[3] // stride  # cells are row-major: cell i sits at (i % cols, i // cols)
+            grid = np.stack([keep % cols, keep // cols], 1).astype(np.float32) * stride
+            bbox = heads[f"bbox_{stride}"][0, keep]
             centre, size = bbox[:, :2] * stride + grid, np.exp(bbox[:, 2:]) * stride
             scores.append(score[keep])
             boxes.append(np.concatenate([centre - size / 2, size], 1))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import os
 import warnings
@@ -12,12 +14,15 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
 from pytorch_lightning.loggers import CSVLogger
+from pytorch_lightning.loggers.csv_logs import ExperimentWriter
+from pytorch_lightning.loggers.logger import rank_zero_experiment
 from torch._dynamo.exc import BackendCompilerFailed
 from torch._inductor.exc import GPUTooOldForTriton, TritonMissing
 from torch.utils.data import DataLoader, TensorDataset
 
 from facepoints.data import KeypointSet
 from facepoints.errors import FacepointsError
+from facepoints.fileio import write_text_atomic
 from facepoints.models import create_model
 from facepoints.training.checkpoint_io import SafetensorsCheckpointIO, load_tree
 from facepoints.training.config import TrainConfig
@@ -67,6 +72,40 @@ def build_module(config: TrainConfig, ks: KeypointSet) -> KeypointModule:
     return KeypointModule(model, config, ks.scheme.flip_permutation())
 
 
+class _AppendingWriter(ExperimentWriter):
+    """Lightning's writer deletes a metrics.csv it finds; this one appends to it, under its header."""
+
+    def _check_log_dir_exists(self) -> None:
+        if self._fs.isfile(self.metrics_file_path):
+            with self._fs.open(self.metrics_file_path, "r", newline="") as file:
+                self.metrics_keys = list(csv.DictReader(file).fieldnames or [])
+
+
+class ResumableCSVLogger(CSVLogger):
+    """metrics.csv across a kill and resume: the epochs before it stay (Lightning's logger deleted them)."""
+
+    @property
+    @rank_zero_experiment
+    def experiment(self) -> ExperimentWriter:
+        if self._experiment is None:
+            self._experiment = _AppendingWriter(log_dir=self.log_dir)
+        return self._experiment
+
+
+def keep_metrics_through(metrics: Path, epoch: int) -> None:
+    """Before resuming after ``epoch``: drop the rows of the epochs the run will do again."""
+    if not metrics.is_file():
+        return
+    with open(metrics, newline="") as file:
+        reader = csv.DictReader(file)
+        rows = [r for r in reader if r.get("epoch") and int(r["epoch"]) <= epoch]
+        kept = io.StringIO()
+        writer = csv.DictWriter(kept, fieldnames=reader.fieldnames or [], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    write_text_atomic(metrics, kept.getvalue())
+
+
 def fit_module(
     config: TrainConfig, train_set: KeypointSet, val_set: KeypointSet | None, work_dir: Path,
     progress: bool = True,
@@ -103,7 +142,7 @@ def fit_module(
             num_nodes=config.nodes,
             precision=_precision(config),
             callbacks=callbacks,
-            logger=CSVLogger(work_dir, name="", version=""),
+            logger=ResumableCSVLogger(work_dir, name="", version=""),
             plugins=[SafetensorsCheckpointIO()],
             enable_progress_bar=progress,
             enable_model_summary=False,
@@ -112,10 +151,11 @@ def fit_module(
             num_sanity_val_steps=0,
         )
         last = work_dir / f"last{CHECKPOINT_SUFFIX}"
+        if last.exists() and trainer.is_global_zero:
+            keep_metrics_through(work_dir / "metrics.csv", int(load_tree(last)["epoch"]))
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", ".*does not have many workers.*")
             warnings.filterwarnings("ignore", ".*GPU available but not used.*")
-            warnings.filterwarnings("ignore", ".*exists and is not empty.*")
             warnings.filterwarnings("ignore", ".*LeafSpec.*")
             try:
                 trainer.fit(
