@@ -15,7 +15,8 @@ from facepoints.data.aligned import aligned_crops
 from facepoints.data.landmarks import read_landmark_csv
 from facepoints.data.packed import save_packed
 
-SETS = {"faces68": "faces68/keypoints.csv", "w300_faces": "w300/faces/keypoints.csv"}
+# Named as the bundled model's run named them: its split.json lists rows as "faces68:..." and "w300:...".
+SETS = {"faces68": "faces68/keypoints.csv", "w300": "w300/faces/keypoints.csv"}
 
 
 def main() -> None:
@@ -28,7 +29,7 @@ def main() -> None:
         started = time.perf_counter()
         samples, scheme = read_landmark_csv(args.data / relative)
         crops, skipped = aligned_crops(samples, scheme, PHOTO_FRAMING, progress=True, source=str(args.data / relative))
-        out = args.out / f"{name}_{PHOTO_FRAMING.size}.npz"
+        out = args.out / f"{name}.npz"
         save_packed(crops, out, quality=args.quality)
         seconds = time.perf_counter() - started
         print(f"{out}: {len(crops)} faces of {len(set(crops.groups))} groups, {out.stat().st_size / 2**20:.1f} MiB, "

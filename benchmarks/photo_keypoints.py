@@ -104,8 +104,8 @@ def parse_group_key(key: str) -> tuple[str | None, str]:
     """(set, group) of a group named in a run's split.json.
 
     Training on several sets prefixes each group with its data file's stem
-    (facepoints.data.keypoint_set.concatenate: ``faces68_128:Valerie_Harper``,
-    ``w300_faces_128:afw_1051618982``); the set is the one whose name starts that stem. A run on
+    (facepoints.data.keypoint_set.concatenate: ``faces68:Valerie_Harper``,
+    ``w300:afw_1051618982``); the set is the one whose name starts that stem. A run on
     one set leaves its groups bare: set None, matched against every set here."""
     prefix, colon, group = key.partition(":")
     if not colon:
