@@ -1,6 +1,10 @@
-"""CPU inference speed of an exported model with ONNX Runtime: faces per second at batch 1 and 64.
+"""CPU inference speed of exported models with ONNX Runtime: faces per second at batch 1 and 64.
 
     python benchmarks/cpu_speed.py fkd15 --threads 2
+    python benchmarks/cpu_speed.py ibug68 runs/w24/model_int8.onnx --threads 2   # a ratio, same run
+
+Several models take turns in --rounds rounds, and each figure is the median of its rounds, so a
+machine whose speed drifts (shared cores) slows all of them alike.
 """
 
 from __future__ import annotations
@@ -27,13 +31,20 @@ def faces_per_second(model: KeypointModel, batch: int, seconds: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("model", help="model.onnx, run folder or bundled name")
+    parser.add_argument("models", nargs="+", help="model.onnx files, run folders or bundled names")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=5.0, help="per model and batch size, over all rounds")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    model = KeypointModel(args.model, threads=args.threads)
-    result = {f"batch_{b}": round(faces_per_second(model, b, args.seconds), 1) for b in (1, 64)}
-    print(json.dumps({"model": str(model.path), "threads": args.threads, "faces_per_second": result}))
+    models = {name: KeypointModel(name, threads=args.threads) for name in args.models}
+    rates: dict[str, dict[int, list[float]]] = {name: {1: [], 64: []} for name in models}
+    for _ in range(args.rounds):
+        for name, model in models.items():
+            for batch in (1, 64):
+                rates[name][batch].append(faces_per_second(model, batch, args.seconds / args.rounds))
+    for name, model in models.items():
+        result = {f"batch_{b}": round(float(np.median(r)), 1) for b, r in rates[name].items()}
+        print(json.dumps({"model": str(model.path), "threads": args.threads, "faces_per_second": result}))
 
 
 if __name__ == "__main__":
