@@ -1,0 +1,62 @@
+"""Face crops from large photos: only the region a crop covers is shrunk, with the same result."""
+
+import cv2
+import numpy as np
+import pytest
+
+from facepoints.crop import PHOTO_FRAMING, crop_face, framing_transform, reference_points
+from facepoints.data.landmarks import read_landmark_csv
+from facepoints.imageio import read_image
+
+
+def whole_photo_crop(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """The reference: shrink the whole photo by twice the crop's scale, then warp."""
+    factor = 2.0 * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    small = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    to_full = np.array([[1 / factor, 0, 0.5 / factor - 0.5], [0, 1 / factor, 0.5 / factor - 0.5], [0, 0, 1]])
+    return cv2.warpAffine(small, matrix @ to_full, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+@pytest.fixture(scope="module")
+def big_face(shared_data):
+    """A labelled 300-W face blown up 6x inside a photo three times its size: its crop shrinks the
+    photo by far more than 2 and reads a small part of it."""
+    samples, scheme = read_landmark_csv(shared_data / "w300/faces/keypoints.csv")
+    sample = samples[3]
+    face = cv2.resize(read_image(sample.image), None, fx=6, fy=6, interpolation=cv2.INTER_CUBIC)
+    border = max(face.shape[:2])
+    image = np.pad(face, ((border, border), (border, border), (0, 0)), mode="reflect")
+    points = (sample.points + 0.5) * 6 - 0.5 + border
+    reference, _ = reference_points(points, sample.mask, scheme, PHOTO_FRAMING)
+    return image, framing_transform(reference, PHOTO_FRAMING)
+
+
+@pytest.mark.parametrize("shift", [(0, 0), (-0.45, 0), (0.3, 0.4)])
+def test_cropping_a_region_matches_shrinking_the_whole_photo(big_face, shift, monkeypatch):
+    """Centred, half off the left edge, off the bottom-right corner: edges repeat alike."""
+    image, matrix = big_face
+    matrix = matrix.copy()
+    matrix[:, 2] += np.array(shift) * PHOTO_FRAMING.size
+    assert np.sqrt(np.linalg.det(matrix[:, :2])) < 0.25
+    resized = []
+    real_resize = cv2.resize
+    monkeypatch.setattr(cv2, "resize", lambda src, *a, **k: resized.append(src.shape) or real_resize(src, *a, **k))
+    ours = crop_face(image, matrix, PHOTO_FRAMING.size).astype(float)
+    monkeypatch.undo()
+    # Only the region the crop reads was shrunk, not the whole photo.
+    assert len(resized) == 1 and resized[0][0] * resized[0][1] < 0.25 * image.shape[0] * image.shape[1], resized
+    reference = whole_photo_crop(image, matrix, PHOTO_FRAMING.size).astype(float)
+    # The two shrinks sample the photo at another phase: a blur apart, never a shift.
+    assert np.abs(ours - reference).mean() < 2.0, np.abs(ours - reference).mean()
+    shift_found = cv2.phaseCorrelate(ours.mean(-1), reference.mean(-1))[0]
+    assert np.hypot(*shift_found) < 0.1, shift_found
+
+
+def test_a_crop_wholly_outside_the_photo_repeats_its_nearest_edge(big_face):
+    image, matrix = big_face
+    far = matrix.copy()
+    far[:, 2] += (5000, 0)  # the crop reads photo pixels far to the left of the photo
+    crop = crop_face(image, far, PHOTO_FRAMING.size)
+    reference = whole_photo_crop(image, far, PHOTO_FRAMING.size)
+    assert crop.shape == reference.shape
+    assert np.abs(crop.astype(float) - reference).mean() < 3.0
