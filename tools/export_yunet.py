@@ -2,11 +2,12 @@
 
     python tools/export_yunet.py            # -> src/facepoints/assets/yunet.onnx
 
-Why: the wheel's library is a portable build (no AVX2 kernels, one OpenMP loop), so YuNet took
-11.5 ms on a 320x240 image and 43 ms at 640x480 on one core here; the same network in ONNX Runtime
-is several times faster (docs/benchmarks.md). The weights are libfacedetection's own (BSD-3-Clause,
-Shiqi Yu; the licence travels as assets/yunet.LICENSE), read from the library's `param_pConvInfo`
-table; the graph re-states libfacedetection's `objectdetect_cnn` (facedetectcnn-model.cpp, v3):
+Why: the wheel's library is a portable build (no AVX2 kernels), so YuNet took 10.3 ms on a
+faces68 frame and 42 ms on a 640-px photo here; the same network on ONNX Runtime takes a quarter
+of that (benchmarks/detectors.py, docs/benchmarks.md). The weights are libfacedetection's own
+(BSD-3-Clause, Shiqi Yu; the licence travels as assets/yunet.LICENSE), read from the library's
+`param_pConvInfo` table; the graph re-states libfacedetection's `objectdetect_cnn`
+(facedetectcnn-model.cpp, v3):
 
 - the first layer is a 3x3, stride-2 convolution over the BGR image zero-padded at its right and
   bottom to a multiple of 32 (the library stores it as a 1x1 convolution over 27 gathered values);
@@ -14,9 +15,9 @@ table; the graph re-states libfacedetection's `objectdetect_cnn` (facedetectcnn-
   the backbone and neck, none in the heads;
 - heads at strides 8, 16 and 32 give class and objectness logits, box and five-point offsets.
 
-The ONNX outputs are those heads as OpenCV's `FaceDetectorYN` and opencv_zoo's YuNet name and
-shape them (`cls_8` ... `kps_32`, (1, cells, C), scores through a sigmoid), so either runtime can
-decode them. `tests/test_detectors.py` checks the export against the library on real photos.
+The ONNX outputs are those heads as opencv_zoo's YuNet names and shapes them (`cls_8` ... `kps_32`,
+(1, cells, C), scores through a sigmoid); OpenCV 5's `FaceDetectorYN` reads the file too, at
+about half ONNX Runtime's speed here. `tests/test_detectors.py` checks the export against the library on real photos.
 """
 
 from __future__ import annotations

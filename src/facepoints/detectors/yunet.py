@@ -2,8 +2,8 @@
 
 The network and weights are libfacedetection's, exported from the `yuface` wheel's library by
 tools/export_yunet.py; decoding follows the library's own (bbox_decode, kps_decode,
-detection_output). Run here, it gives the library's detections to within its integer rounding at
-a sixth of its time (docs/benchmarks.md), and sub-pixel reference points for framing.
+detection_output). Run here, it gives the library's detections to within its integer rounding in
+a quarter of its time (docs/benchmarks.md), and sub-pixel reference points for framing.
 """
 
 from __future__ import annotations
