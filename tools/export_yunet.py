@@ -16,8 +16,7 @@ of that (benchmarks/detectors.py, docs/benchmarks.md). The weights are libfacede
 - heads at strides 8, 16 and 32 give class and objectness logits, box and five-point offsets.
 
 The ONNX outputs are those heads as opencv_zoo's YuNet names and shapes them (`cls_8` ... `kps_32`,
-(1, cells, C), scores through a sigmoid); OpenCV 5's `FaceDetectorYN` reads the file too, at
-about half ONNX Runtime's speed here. `tests/test_detectors.py` checks the export against the library on real photos.
+(1, cells, C), scores through a sigmoid); OpenCV 5's `FaceDetectorYN` reads the file too. `tests/test_detectors.py` checks the export against the library on real photos.
 """
 
 from __future__ import annotations
