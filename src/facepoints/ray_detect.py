@@ -102,7 +102,7 @@ def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float 
         if not _is_uri(item) and not Path(item).exists():
             raise FacepointsError(f"{item}: not found")
     try:  # reading bytes is I/O: no CPU reserved, so actors holding every CPU never starve the reads
-        files = ray.data.read_binary_files(inputs, include_paths=True, ray_remote_args={"num_cpus": 0},
+        files = ray.data.read_binary_files(inputs, include_paths=True, num_cpus=0,
                                            file_extensions=sorted(s.lstrip(".") for s in IMAGE_SUFFIXES))
     except ValueError as e:  # Ray's listing found nothing to read
         raise FacepointsError(f"{', '.join(inputs)}: no images to read ({e})") from None
