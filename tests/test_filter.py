@@ -353,3 +353,40 @@ def test_the_sound_track_is_copied_where_the_container_can_hold_it(tmp_path, cli
             assert sum(1 for p in result.demux(result.streams.audio[0]) if p.dts is not None) == packets
     proc = cli("filter", "moustache", str(tmp_path / "talk.mp4"), "--out", str(tmp_path / "out.webm"))
     assert proc.returncode == 0 and ".webm cannot hold the sound (aac)" in proc.stderr
+
+
+def test_phone_video_stored_on_its_side_is_filtered_upright(tmp_path, labelled):
+    """A portrait phone video is stored turned a quarter and flagged to be shown turned back: its
+    faces are found upright, and the output is the upright picture players show."""
+    import av
+
+    upright_clip = tmp_path / "upright.mp4"
+    truth = moving_face.make_clip(*labelled, upright_clip, frames=8, size=(320, 240), static=True)
+    with VideoReader(upright_clip) as reader:
+        upright = [frame.image for frame in reader]
+    phone = tmp_path / "phone.mp4"
+    with av.open(str(phone), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 240, 320, "yuv420p"
+        stream.set_display_rotation(-90)  # shown turned a quarter clockwise, as phones flag it
+        for image in upright:
+            stored = np.ascontiguousarray(np.rot90(image, 1))
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")))
+        container.mux(stream.encode())
+
+    with VideoReader(phone) as reader:
+        assert (reader.width, reader.height) == (320, 240)
+        shown = [frame.image for frame in reader]
+    assert np.abs(np.stack(shown).astype(float) - np.stack(upright)).mean() < 4
+
+    proc = cli("filter", "keypoints", str(phone), "--out", str(tmp_path / "out.mp4"), "--json", str(tmp_path / "f.json"))
+    assert proc.returncode == 0, proc.stderr
+    frames = json.loads((tmp_path / "f.json").read_text())
+    assert (frames["width"], frames["height"]) == (320, 240)
+    eye_distance = np.linalg.norm(truth[0, 45] - truth[0, 36])
+    for faces, true_points in zip((f["faces"] for f in frames["frames"]), truth):
+        assert len(faces) == 1
+        nme = np.linalg.norm(np.array(faces[0]["keypoints"]) - true_points, axis=1).mean() / eye_distance
+        assert nme < 0.08, nme
+    with VideoReader(tmp_path / "out.mp4") as result:
+        assert (result.width, result.height, result.quarter_turns) == (320, 240, 0)

@@ -1,8 +1,11 @@
 """Video in and out: files through PyAV (exact timestamps), the webcam through OpenCV.
 
 Frames keep their presentation timestamps end to end, so a variable-frame-rate phone video
-comes out with the same timing, and the smoothing filters see true time steps. The output is
-written under a temporary name and renamed when complete: an interrupted run leaves nothing.
+comes out with the same timing, and the smoothing filters see true time steps. Frames are turned
+upright by the file's rotation flag (a phone's portrait video is stored on its side), so faces are
+found upright and points are in the picture as players show it; the output is written upright.
+The output is written under a temporary name and renamed when complete: an interrupted run
+leaves nothing.
 """
 
 from __future__ import annotations
@@ -51,7 +54,10 @@ class VideoReader:
             raise DataError(self.path, "has no video stream")
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
-        self.width, self.height = self._stream.codec_context.width, self._stream.codec_context.height
+        # Quarter turns counter-clockwise that show a stored frame as players show it.
+        self.quarter_turns = _quarter_turns(self.path)
+        width, height = self._stream.codec_context.width, self._stream.codec_context.height
+        self.width, self.height = (height, width) if self.quarter_turns % 2 else (width, height)
         self.rate: Fraction = self._stream.average_rate or self._stream.guessed_rate or Fraction(30)
         self.time_base: Fraction = self._stream.time_base or Fraction(1, int(self.rate))
         self.frame_count = int(self._stream.frames or 0)  # 0 when the container does not say
@@ -75,7 +81,10 @@ class VideoReader:
                     count += 1
                     pts = frame.pts
                     seconds = float((pts - start) * self.time_base) if pts is not None else (count - 1) / float(self.rate)
-                    yield Frame(frame.to_ndarray(format="rgb24"), count - 1, seconds)
+                    image = frame.to_ndarray(format="rgb24")
+                    if self.quarter_turns:
+                        image = np.ascontiguousarray(np.rot90(image, self.quarter_turns))
+                    yield Frame(image, count - 1, seconds)
         except av.error.FFmpegError as e:
             raise DataError(self.path, f"video broke off after {count} frames ({e})") from None
         if count == 0:
@@ -94,6 +103,19 @@ class VideoReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _quarter_turns(path: Path) -> int:
+    """The rotation flag (display matrix) of the first video frame, in counter-clockwise quarter
+    turns 0-3. PyAV reads it per frame only, so the first frame is decoded once here."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            first = next(container.decode(video=0), None)
+    except av.error.FFmpegError:
+        return 0  # the reader itself reports a broken stream, with the frame it broke at
+    return round((first.rotation if first is not None else 0) / 90) % 4
 
 
 class _Writer:
