@@ -156,6 +156,8 @@ def fit_module(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", ".*does not have many workers.*")
             warnings.filterwarnings("ignore", ".*GPU available but not used.*")
+            # Checkpoints go into the run's own folder, which holds its config already.
+            warnings.filterwarnings("ignore", ".*exists and is not empty.*")
             warnings.filterwarnings("ignore", ".*LeafSpec.*")
             try:
                 trainer.fit(
