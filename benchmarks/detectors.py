@@ -58,6 +58,7 @@ import numpy as np  # noqa: E402
 
 from facepoints.data.landmarks import read_landmark_csv  # noqa: E402
 from facepoints.detectors import Detection, create_detector  # noqa: E402
+from facepoints.detectors.base import scaled_back, shrink  # noqa: E402
 from facepoints.imageio import read_image  # noqa: E402
 
 cv2.setNumThreads(THREADS)
@@ -160,12 +161,8 @@ class Shrunk:
         self.detector, self.max_side = detector, max_side
 
     def __call__(self, image: np.ndarray) -> list[Detection]:
-        scale = min(1.0, self.max_side / max(image.shape[:2]))
-        if scale == 1.0:
-            return self.detector(image)
-        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        return [Detection(d.box / scale, d.score, None if d.landmarks is None else (d.landmarks + 0.5) / scale - 0.5)
-                for d in self.detector(small)]
+        small, scale = shrink(image, self.max_side)
+        return scaled_back(self.detector(small), scale)
 
 
 @dataclass

@@ -2,13 +2,13 @@
 
 import itertools
 
-import cv2
 import numpy as np
 import pytest
 import yuface
 
 from facepoints.data.landmarks import read_landmark_csv
 from facepoints.detectors import create_detector
+from facepoints.detectors.base import shrink
 from facepoints.detectors.yunet import MAX_SIDE
 from facepoints.imageio import read_image
 
@@ -19,11 +19,6 @@ def yunet():
     return create_detector("yunet", threshold=0.61, threads=2)
 
 
-def shrunk(image: np.ndarray) -> np.ndarray:
-    scale = min(1.0, MAX_SIDE / max(image.shape[:2]))
-    return image if scale == 1 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-
-
 def test_onnx_yunet_gives_the_librarys_detections(yunet, shared_data):
     """Same faces, boxes, five points and scores as the library, once the library's truncation
     to integers is applied to ours; crowded multi-face photos and single-face frames both."""
@@ -31,7 +26,7 @@ def test_onnx_yunet_gives_the_librarys_detections(yunet, shared_data):
     frames = sorted((shared_data / "faces68/images").glob("*.jpg"))[:40]
     faces = 0
     for path in photos + frames:
-        image = shrunk(read_image(path))
+        image, _ = shrink(read_image(path), MAX_SIDE)  # as the detector shrinks photos
         scores, boxes, points = yuface.detect(np.ascontiguousarray(image[..., ::-1]), conf=0.6)
         our_scores, our_boxes, our_points = yunet.detect(image)
         assert len(our_scores) == len(scores), path.name

@@ -78,9 +78,10 @@ class YuNet(nn.Module):
     def __init__(self, layers: list[nn.Conv2d]):
         super().__init__()
         self.layers = nn.ModuleList(layers)
-        # Layer indices of libfacedetection's objectdetect_cnn.
-        self.units = ((3, 4, 5, 6), (7, 8, 9, 10), (11, 12, 13, 14), (15, 16, 17, 18), (19, 20, 21, 22))
-        self.neck = {8: (23, 24), 16: (25, 26), 32: (27, 28)}
+        # First layer of each block in libfacedetection's objectdetect_cnn: backbone units (four
+        # layers each), neck pairs and head pairs per stride.
+        self.units = (3, 7, 11, 15, 19)
+        self.neck = {8: 23, 16: 25, 32: 27}
         self.heads = {8: {"cls": 29, "bbox": 35, "obj": 41, "kps": 47},
                       16: {"cls": 31, "bbox": 37, "obj": 43, "kps": 49},
                       32: {"cls": 33, "bbox": 39, "obj": 45, "kps": 51}}
@@ -90,7 +91,7 @@ class YuNet(nn.Module):
         return F.relu(x) if relu else x
 
     def unit(self, x: torch.Tensor, index: int) -> torch.Tensor:
-        first = self.units[index][0]
+        first = self.units[index]
         return self.pair(self.pair(x, first), first + 2)
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -100,9 +101,9 @@ class YuNet(nn.Module):
         fb1 = self.unit(F.max_pool2d(x, 2), 2)
         fb2 = self.unit(F.max_pool2d(fb1, 2), 3)
         fb3 = self.unit(F.max_pool2d(fb2, 2), 4)
-        fb3 = self.pair(fb3, self.neck[32][0])
-        fb2 = self.pair(F.interpolate(fb3, scale_factor=2.0, mode="nearest") + fb2, self.neck[16][0])
-        fb1 = self.pair(F.interpolate(fb2, scale_factor=2.0, mode="nearest") + fb1, self.neck[8][0])
+        fb3 = self.pair(fb3, self.neck[32])
+        fb2 = self.pair(F.interpolate(fb3, scale_factor=2.0, mode="nearest") + fb2, self.neck[16])
+        fb1 = self.pair(F.interpolate(fb2, scale_factor=2.0, mode="nearest") + fb1, self.neck[8])
         outputs = {}
         for stride, features in zip(STRIDES, (fb1, fb2, fb3)):
             for head in HEADS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+import cv2
 import numpy as np
 
 from facepoints.errors import FacepointsError
@@ -15,6 +16,22 @@ class Detection:
     box: np.ndarray  # (4,) x, y, w, h in image pixels
     score: float
     landmarks: np.ndarray | None = None  # (5, 2) celeba5 order: eyes, nose, mouth corners (image's left first)
+
+
+def shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """The image area-averaged down so its longer side is at most ``max_side``, and the scale used."""
+    scale = min(1.0, max_side / max(image.shape[:2]))
+    if scale == 1.0:
+        return image, scale
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+
+
+def scaled_back(detections: list[Detection], scale: float) -> list[Detection]:
+    """Detections made on an image shrunk by ``scale``, in the original image's pixel centres."""
+    if scale == 1.0:
+        return detections
+    return [Detection(d.box / scale, d.score, None if d.landmarks is None else (d.landmarks + 0.5) / scale - 0.5)
+            for d in detections]
 
 
 class Detector(Protocol):

@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facepoints.detectors.base import Detection, register_detector
+from facepoints.detectors.base import Detection, register_detector, scaled_back, shrink
 from facepoints.runtime import cpu_session
 
 # YuNet was trained at VGA-like sizes: larger photos are shrunk for detection and the results
@@ -37,13 +37,9 @@ class YuNet:
         self.outputs = [o.name for o in self.session.get_outputs()]
 
     def __call__(self, image: np.ndarray) -> list[Detection]:
-        scale = min(1.0, MAX_SIDE / max(image.shape[:2]))
-        small = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        small, scale = shrink(image, MAX_SIDE)
         scores, boxes, landmarks = self.detect(small)
-        # Pixel centres of the shrunk image -> pixel centres of the photo.
-        boxes = boxes / scale
-        landmarks = (landmarks + 0.5) / scale - 0.5
-        return [Detection(box=b, score=float(s), landmarks=p) for s, b, p in zip(scores, boxes, landmarks)]
+        return scaled_back([Detection(b, float(s), p) for s, b, p in zip(scores, boxes, landmarks)], scale)
 
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scores (N,), boxes (N, 4) x, y, w, h and five points (N, 5, 2) in ``rgb``'s pixels, best first."""
