@@ -11,11 +11,12 @@ from facepoints.models.common import to_normalized, to_pixels
 from facepoints.models.integral import soft_argmax
 
 SEED_MODELS = {"mean", "nouri", "lenet5", "vgg_like", "conv12", "conv4"}
+HEATMAP_MODELS = ("integral", "mobile")
 INTEGRAL_STRIDE = create_model("integral", 1).stride
 
 
 def test_registry_lists_every_architecture():
-    assert set(list_models()) == SEED_MODELS | {"integral"}
+    assert set(list_models()) == SEED_MODELS | set(HEATMAP_MODELS)
 
 
 def test_unknown_model_is_a_key_error_naming_the_known_ones():
@@ -39,7 +40,7 @@ def _model_cases() -> list:
         pytest.param(name, num_keypoints, in_chans, image_size,
                      id=f"{name}-k{num_keypoints}-c{in_chans}-{image_size}px")
         for name in list_models()
-        for image_size in ((96, 128) if name == "integral" else (96,))
+        for image_size in ((96, 128) if name in HEATMAP_MODELS else (96,))
         for num_keypoints in (15, 68)
         for in_chans in (1, 3)
     ]
@@ -79,16 +80,32 @@ def test_integral_fits_the_size_budget():
     assert sum(p.numel() for p in model.parameters()) <= 4_000_000
 
 
-def test_integral_rejects_sizes_its_strides_do_not_divide():
+@pytest.mark.parametrize("name", HEATMAP_MODELS)
+def test_heatmap_models_reject_sizes_their_strides_do_not_divide(name):
     with pytest.raises(ValueError, match="divisible"):
-        create_model("integral", 5, image_size=100)
+        create_model(name, 5, image_size=100)
 
 
-def test_integral_heatmaps_are_read_at_the_declared_stride():
-    model = create_model("integral", 5, image_size=128).eval()
+@pytest.mark.parametrize("name", HEATMAP_MODELS)
+def test_heatmaps_are_read_at_the_declared_stride(name):
+    model = create_model(name, 5, image_size=128).eval()
     with torch.no_grad():
         heatmaps = model.heatmaps(torch.rand(1, 1, 128, 128))
     assert heatmaps.shape == (1, 5, 128 // model.stride, 128 // model.stride)
+
+
+def test_mobile_costs_a_tenth_of_integral_at_the_photo_width():
+    """Why it exists: multiply-adds per 128 px face, against the bundled ibug68's width 48."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    def multiply_adds(model):
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            model.eval()(torch.rand(1, 3, 128, 128))
+        return counter.get_total_flops() / 2
+
+    mobile = multiply_adds(create_model("mobile", 68, in_chans=3, image_size=128))
+    integral = multiply_adds(create_model("integral", 68, in_chans=3, image_size=128, width=48))
+    assert mobile < integral / 10, (mobile, integral)
 
 
 @pytest.mark.parametrize("stride", sorted({1, INTEGRAL_STRIDE}))
@@ -113,7 +130,7 @@ def test_coordinates_stay_float32_under_bf16_autocast(name):
     x = torch.rand(2, 1, 96, 96)
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
         assert model(x).dtype == torch.float32
-        if name == "integral":
+        if name in HEATMAP_MODELS:
             assert model.heatmaps(x).dtype == torch.float32
 
 
@@ -142,7 +159,7 @@ def _export(model: torch.nn.Module, path, dynamo: bool) -> None:
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 @pytest.mark.parametrize("dynamo", [True, False], ids=["dynamo", "legacy"])
-@pytest.mark.parametrize("name", ["integral", "lenet5"])
+@pytest.mark.parametrize("name", [*HEATMAP_MODELS, "lenet5"])
 def test_onnx_export_matches_pytorch(name, dynamo, tmp_path):
     import onnxruntime as ort
 
@@ -169,12 +186,13 @@ def _dot_images(points: torch.Tensor, image_size: int) -> torch.Tensor:
     return (brightness * torch.exp(-(dx**2 + dy**2) / (2 * 1.5**2))).amax(1, keepdim=True)
 
 
-def test_integral_overfits_dots_to_subpixel_positions():
+@pytest.mark.parametrize("name,cfg", [("integral", {"width": 16}), ("mobile", {})])
+def test_heatmap_models_overfit_dots_to_subpixel_positions(name, cfg):
     torch.manual_seed(0)
     image_size, num_keypoints = 96, 3
     points = torch.rand(8, num_keypoints, 2) * (image_size - 24) + 12
     images = _dot_images(points, image_size)
-    model = create_model("integral", num_keypoints, image_size=image_size, width=16)
+    model = create_model(name, num_keypoints, image_size=image_size, **cfg)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
 
     for _ in range(150):
