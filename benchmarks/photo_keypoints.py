@@ -224,12 +224,20 @@ class MediaPipeMethod:
         return 1000 * (time.perf_counter() - started) / repeats
 
 
+def model_label(model: str) -> str:
+    """A bundled name as it is; a run folder or its model.onnx by the folder's name."""
+    path = Path(model)
+    return path.parent.name if path.suffix == ".onnx" and path.name == "model.onnx" else path.stem
+
+
 def make_methods(names: list[str], args) -> tuple[dict, dict]:
     made, failed = {}, {}
     for name in names:
         try:
             if name == "facepoints":
-                made[name] = FacepointsMethod(args.model, args.detector, args.threshold, args.refine, args.spin)
+                for model in args.model:
+                    label = name if len(args.model) == 1 else f"{name}:{model_label(model)}"
+                    made[label] = FacepointsMethod(model, args.detector, args.threshold, args.refine, args.spin)
             elif name == "dlib":
                 made[name] = DlibMethod(upsample=1)
             elif name == "dlib-up0":
@@ -493,7 +501,9 @@ def draw_mapping(samples: list[LandmarkSample], path: Path, count: int = 4) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--model", default="fkd15", help="model.onnx, run folder or bundled name (ibug68 scheme)")
+    parser.add_argument("--model", action="append",
+                        help="model.onnx, run folder or bundled name (default fkd15); repeat to run several "
+                             "models side by side, each as method facepoints:<name>")
     parser.add_argument("--split", type=Path, default=None, help="split.json of the model's run: score its val_groups")
     parser.add_argument("--out", type=Path, default=Path("runs/photo_keypoints"))
     parser.add_argument("--methods", default="facepoints,dlib,dlib-up0,mediapipe")
@@ -511,6 +521,7 @@ def main() -> None:
                              "as OMP_WAIT_POLICY=PASSIVE is, because spinning threads collapse on shared cores")
     parser.add_argument("--draw-mapping", action="store_true", help="also draw MediaPipe->68 on labelled faces")
     args = parser.parse_args()
+    args.model = args.model or ["fkd15"]
 
     methods, failed = make_methods(args.methods.split(","), args)
     schemes = {m.scheme for m in methods.values()}
