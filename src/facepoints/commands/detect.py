@@ -41,7 +41,7 @@ def detect(
     draw: Optional[Path] = typer.Option(None, help="Folder for overlay pictures."),
     numbers: bool = typer.Option(False, help="Number the keypoints in overlays."),
     box: Optional[str] = typer.Option(None, help="x,y,w,h of the face: skip detection."),
-    model: str = typer.Option("ibug68", help="model.onnx, a run folder, or a bundled model name (ibug68; ibug68-fast, 5x faster; fkd15)."),
+    model: str = typer.Option("ibug68", help="model.onnx, a run folder, or a bundled model name (ibug68; ibug68-fast: 2.5-5x faster per face, slightly less accurate; fkd15)."),
     threshold: float = typer.Option(0.6, min=0.0, max=1.0, help="Face detector score threshold."),
     refine: Optional[int] = typer.Option(None, min=0, max=3, help="Extra passes framed from the model's own "
                                          "keypoints (default: 0, or 1 with --box)."),

@@ -82,8 +82,8 @@ RECIPES: dict[str, TrainConfig] = {
     # 68 points on photos (aligned 128 px RGB crops of faces68 + 300-W): the bundled ibug68. Width 48
     # beat 32 by 0.0007 NME on two seeds (docs/benchmarks.md).
     "photo68": TrainConfig(augment="photo", epochs=300, batch_size=128, patience=40, model_cfg={"width": 48}),
-    # The same faces for the bundled ibug68-fast: five times faster on a CPU for about 0.002-0.007
-    # more NME (docs/benchmarks.md).
+    # The same faces for the bundled ibug68-fast: 2.5-5 times faster per face on a CPU, for about
+    # 0.002-0.007 more NME (docs/benchmarks.md).
     "photo68-fast": TrainConfig(model="mobile", augment="photo", epochs=300, batch_size=128, patience=40),
 }
 
