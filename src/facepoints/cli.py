@@ -94,12 +94,13 @@ def train(
     out: Path = typer.Option(..., help="Run folder to write (an existing one is resumed)."),
     exclude: Optional[str] = typer.Option(None, help="Leave out the top N suspects of an audit: suspects.csv[:N]."),
     val_groups: Optional[Path] = typer.Option(None, help="CSV `row,identity`: hold out whole identities."),
-    recipe: str = typer.Option("default", help="default, photo68 (68 points on photo crops), or a seed re-creation: mean, nouri, lenet5, vgg_like, conv12, conv4."),
+    recipe: str = typer.Option("default", help="default, photo68 (68 points on photo crops), photo68-fast (the same for CPUs), or a seed re-creation: mean, nouri, lenet5, vgg_like, conv12, conv4."),
     model: Optional[str] = typer.Option(None, help="Architecture (see `facepoints models`)."),
     model_cfg: Optional[str] = typer.Option(None, help='Architecture options as JSON, e.g. \'{"width": 48}\'.'),
     strategy: Optional[str] = typer.Option(None, help="Missing keypoints: masked, drop, ffill, mean, linear, pseudo, split."),
     augment: Optional[str] = typer.Option(None, help="Augmentation preset: none, flip, flip_brightness, full, photo."),
     epochs: Optional[int] = typer.Option(None, min=0),
+    patience: Optional[int] = typer.Option(None, min=1, help="Stop after this many epochs without a better validation RMSE."),
     batch_size: Optional[int] = typer.Option(None, min=1),
     lr: Optional[float] = typer.Option(None, min=0.0),
     ensemble: Optional[int] = typer.Option(None, min=1, help="Average this many independently seeded models."),
@@ -117,7 +118,8 @@ def train(
     from facepoints.training.run import train_run
 
     overrides = {k: v for k, v in dict(
-        model=model, model_cfg=_json_object(model_cfg, "--model-cfg") if model_cfg else None, strategy=strategy, augment=augment, epochs=epochs, batch_size=batch_size, lr=lr,
+        model=model, model_cfg=_json_object(model_cfg, "--model-cfg") if model_cfg else None, strategy=strategy, augment=augment, epochs=epochs, patience=patience,
+        batch_size=batch_size, lr=lr,
         ensemble=ensemble, flip_tta=flip_tta, val_fraction=val_fraction, devices=devices, nodes=nodes, seed=seed,
         compile=compile,
     ).items() if v is not None}

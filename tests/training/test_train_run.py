@@ -17,7 +17,7 @@ from facepoints.models import create_model
 from facepoints.runtime import KeypointModel
 from facepoints.training.checkpoint_io import load_tree
 from facepoints.training.config import recipe
-from facepoints.training.fit import GPU_HOST_THREADS, fit_module, limit_host_threads
+from facepoints.training.fit import GPU_HOST_THREADS, ConfiguredEarlyStopping, fit_module, limit_host_threads
 from facepoints.training.module import KeypointModule, masked_loss
 from facepoints.training.run import train_run
 from facepoints.training.split import held_out, split_by_group
@@ -109,6 +109,18 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, fkd, monkeypatch)
     assert load_tree(tmp_path / "best.safetensors")["global_step"] == 7 * steps_per_epoch
     pred = predict(module.model, small.images[:4])
     assert np.isfinite(pred).all()
+
+
+def test_resumed_run_keeps_the_patience_it_is_given_now():
+    """Lightning restores a checkpoint's patience: a run resumed with more stopped at once."""
+    from pytorch_lightning.callbacks import EarlyStopping
+
+    saved = EarlyStopping("val_rmse", patience=40, mode="min")
+    saved.wait_count = 37
+    resumed = ConfiguredEarlyStopping("val_rmse", patience=600, mode="min")
+    assert resumed.state_key == saved.state_key  # checkpoints written before it resume into it
+    resumed.load_state_dict(saved.state_dict())
+    assert (resumed.patience, resumed.wait_count) == (600, 37)
 
 
 def test_gpu_runs_leave_the_other_cores_free(monkeypatch):

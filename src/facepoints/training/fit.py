@@ -92,6 +92,20 @@ class ResumableCSVLogger(CSVLogger):
         return self._experiment
 
 
+class ConfiguredEarlyStopping(EarlyStopping):
+    """Resumes the count of epochs without improvement but keeps the patience it was given:
+    Lightning restores the checkpoint's, so a run resumed with more patience stopped at once."""
+
+    @property
+    def state_key(self) -> str:  # the plain callback's key, so earlier checkpoints resume too
+        return f"EarlyStopping{dict(monitor=self.monitor, mode=self.mode)!r}"
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        patience = self.patience
+        super().load_state_dict(state_dict)
+        self.patience = patience
+
+
 def keep_metrics_through(metrics: Path, epoch: int) -> None:
     """Before resuming after ``epoch``: drop the rows of the epochs the run will do again."""
     if not metrics.is_file():
@@ -132,7 +146,7 @@ def fit_module(
             checkpoint.FILE_EXTENSION = CHECKPOINT_SUFFIX
         callbacks = [best_weights, resumable]
         if validate:
-            callbacks.append(EarlyStopping("val_rmse", patience=config.patience, mode="min"))
+            callbacks.append(ConfiguredEarlyStopping("val_rmse", patience=config.patience, mode="min"))
         if progress:
             callbacks.append(RichProgressBar(leave=False))
         trainer = pl.Trainer(
