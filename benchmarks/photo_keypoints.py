@@ -230,25 +230,40 @@ def model_label(model: str) -> str:
     return path.parent.name if path.suffix == ".onnx" and path.name == "model.onnx" else path.stem
 
 
+def facepoints_labels(models: list[str]) -> dict[str, str]:
+    """Method label -> model: plain ``facepoints`` for one model, ``facepoints:<label>`` for several."""
+    if len(models) == 1:
+        return {"facepoints": models[0]}
+    labels = {f"facepoints:{model_label(model)}": model for model in models}
+    if len(labels) < len(models):
+        raise SystemExit(f"--model: two of {', '.join(models)} would share a label; give them distinct names")
+    return labels
+
+
 def make_methods(names: list[str], args) -> tuple[dict, dict]:
-    made, failed = {}, {}
+    """Each method by its label; one that cannot be made (a peer not installed, a model that does
+    not load) is reported under its label, not fatal."""
+    builders = {}
     for name in names:
+        if name == "facepoints":
+            for label, model in facepoints_labels(args.model).items():
+                builders[label] = lambda model=model: FacepointsMethod(
+                    model, args.detector, args.threshold, args.refine, args.spin)
+        elif name == "dlib":
+            builders[name] = lambda: DlibMethod(upsample=1)
+        elif name == "dlib-up0":
+            builders[name] = lambda: DlibMethod(upsample=0)
+        elif name == "mediapipe":
+            builders[name] = lambda: MediaPipeMethod(max_faces=args.max_faces)
+        else:
+            raise SystemExit(f"--methods: unknown method {name!r}")
+    made, failed = {}, {}
+    for label, build in builders.items():
         try:
-            if name == "facepoints":
-                for model in args.model:
-                    label = name if len(args.model) == 1 else f"{name}:{model_label(model)}"
-                    made[label] = FacepointsMethod(model, args.detector, args.threshold, args.refine, args.spin)
-            elif name == "dlib":
-                made[name] = DlibMethod(upsample=1)
-            elif name == "dlib-up0":
-                made[name] = DlibMethod(upsample=0)
-            elif name == "mediapipe":
-                made[name] = MediaPipeMethod(max_faces=args.max_faces)
-            else:
-                raise ValueError(f"unknown method {name!r}")
-        except Exception as error:  # a peer that is not installed is reported, not fatal
-            failed[name] = f"{type(error).__name__}: {error}"
-            print(f"  skipping {name}: {failed[name]}", file=sys.stderr)
+            made[label] = build()
+        except Exception as error:
+            failed[label] = f"{type(error).__name__}: {error}"
+            print(f"  skipping {label}: {failed[label]}", file=sys.stderr)
     return made, failed
 
 
@@ -504,7 +519,7 @@ def main() -> None:
     parser.add_argument("--model", action="append",
                         help="model.onnx, run folder or bundled name (default fkd15); repeat to run several "
                              "models side by side, each as method facepoints:<name>")
-    parser.add_argument("--split", type=Path, default=None, help="split.json of the model's run: score its val_groups")
+    parser.add_argument("--split", type=Path, default=None, help="split.json of the models' run: score its val_groups")
     parser.add_argument("--out", type=Path, default=Path("runs/photo_keypoints"))
     parser.add_argument("--methods", default="facepoints,dlib,dlib-up0,mediapipe")
     parser.add_argument("--sets", default="faces68,w300")

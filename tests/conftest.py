@@ -27,3 +27,29 @@ def cxx_compiler() -> None:
     (.ci/run installs g++)."""
     if not (shutil.which("g++") or shutil.which("c++")):
         pytest.skip("torch.compile on the CPU needs a C++ compiler (g++)")
+
+
+@pytest.fixture(scope="session")
+def bundled_float_network():
+    """name -> the bundled model's inference graph (flip averaging included) rebuilt in float32
+    from its half-precision weights: predict(uint8 crops) -> points, the reference its ONNX file
+    should follow."""
+    import torch
+    from safetensors.torch import load_file
+
+    from facepoints.explain import ExplainableModel
+    from facepoints.explain.model import predictor_skeleton, to_tensor
+
+    def build(name: str):
+        model = ExplainableModel(name)
+        network = predictor_skeleton(model.config, model.scheme, model.channels, model.image_size[0])
+        network.load_state_dict({k: v.float() for k, v in load_file(str(model.path)).items()})
+        network.eval()
+
+        @torch.no_grad()
+        def predict(crops):
+            return network(to_tensor(crops)).numpy()
+
+        return predict
+
+    return build

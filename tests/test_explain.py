@@ -168,22 +168,14 @@ def test_unknown_layer_error_names_the_layers(face, tmp_path):
     assert "decoder" in output and "encoder.stages.3" in output
 
 
-def test_bundled_fast_model_rebuilds_from_its_half_precision_weights():
+def test_bundled_fast_model_rebuilds_from_its_half_precision_weights(bundled_float_network):
     """ibug68-fast's weights make the flip-averaged network its ONNX file runs (up to half
     precision: random changes of that size move points by under 0.01 px), and its maps default
     to the decoder's output, as ibug68's do."""
-    import torch
-    from safetensors.torch import load_file
-
-    from facepoints.explain.model import predictor_skeleton, to_tensor
-
     model = ExplainableModel("ibug68-fast")
     assert model.default_layer() == "decoder"
-    predictor = predictor_skeleton(model.config, model.scheme, model.channels, model.image_size[0])
-    predictor.load_state_dict({k: v.float() for k, v in load_file(str(model.path)).items()})
     crops = explain_face(model, read_image(example_photo()), [0]).crop[None]
-    with torch.no_grad():
-        rebuilt = predictor.eval()(to_tensor(crops)).numpy()
+    rebuilt = bundled_float_network("ibug68-fast")(crops)
     assert np.abs(rebuilt - KeypointModel("ibug68-fast").predict(crops)).max() < 0.02
     # The maps' network is one pass of the same weights: near the averaged points, not on them.
     assert 0.02 < np.abs(model.predict(crops) - rebuilt).max() < 2

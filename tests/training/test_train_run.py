@@ -15,9 +15,9 @@ from facepoints.data.landmarks import read_landmark_csv
 from facepoints.data.packed import save_packed
 from facepoints.models import create_model
 from facepoints.runtime import KeypointModel
-from facepoints.training.checkpoint_io import load_tree
+from facepoints.training.checkpoint_io import load_tree, save_tree
 from facepoints.training.config import recipe
-from facepoints.training.fit import GPU_HOST_THREADS, ConfiguredEarlyStopping, fit_module, limit_host_threads
+from facepoints.training.fit import GPU_HOST_THREADS, fit_module, limit_host_threads
 from facepoints.training.module import KeypointModule, masked_loss
 from facepoints.training.run import train_run
 from facepoints.training.split import held_out, split_by_group
@@ -111,16 +111,24 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, fkd, monkeypatch)
     assert np.isfinite(pred).all()
 
 
-def test_resumed_run_keeps_the_patience_it_is_given_now():
+def test_resumed_run_keeps_the_patience_it_is_given_now(tmp_path, fkd):
     """Lightning restores a checkpoint's patience: a run resumed with more stopped at once."""
     from pytorch_lightning.callbacks import EarlyStopping
 
-    saved = EarlyStopping("val_rmse", patience=40, mode="min")
-    saved.wait_count = 37
-    resumed = ConfiguredEarlyStopping("val_rmse", patience=600, mode="min")
-    assert resumed.state_key == saved.state_key  # checkpoints written before it resume into it
-    resumed.load_state_dict(saved.state_dict())
-    assert (resumed.patience, resumed.wait_count) == (600, 37)
+    train, val = fkd.subset(slice(0, 96)), fkd.subset(slice(96, 160))
+    config = recipe("default", model="lenet5", epochs=5, batch_size=32, flip_tta=False, patience=40)
+    fit_module(config, train, val, tmp_path, progress=False)
+    # As if it had gone 39 epochs without beating a score it cannot beat: one more stops patience 40.
+    last = tmp_path / "last.safetensors"
+    tree = load_tree(last)
+    key = EarlyStopping("val_rmse", mode="min").state_key  # where runs before this change kept it too
+    tree["callbacks"][key].update(wait_count=39, best_score=torch.tensor(0.0))
+    save_tree(tree, last)
+    (tmp_path / "done").unlink()
+
+    fit_module(config.but(epochs=8, patience=100), train, val, tmp_path, progress=False)
+    epochs = [int(row["epoch"]) for row in csv.DictReader(open(tmp_path / "metrics.csv")) if row["train_loss"]]
+    assert epochs == list(range(8)), epochs
 
 
 def test_gpu_runs_leave_the_other_cores_free(monkeypatch):

@@ -1,4 +1,4 @@
-"""A keypoint model for CPUs: MobileNetV2's encoder under `integral`'s decoder and soft-argmax.
+"""A keypoint model for CPUs: a MobileNetV2-style encoder under `integral`'s decoder and soft-argmax.
 
 `integral` spends most of its multiply-adds on full 3x3 convolutions at strides 2-8, and a
 narrower copy of it is not much faster on ONNX Runtime (per-layer overhead stays). Here the stem
@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
 from torch import Tensor, nn
 
 from .common import normalize_input
-from .integral import TopDownDecoder, conv_bn_act, soft_argmax
+from .integral import HeatmapHead, TopDownDecoder, conv_bn_act, soft_argmax
 from .registry import register_model
 
-ENCODER_STRIDES = (4, 8, 16, 32)
-HEATMAP_STRIDE = ENCODER_STRIDES[0]
+STAGE_STRIDES = (4, 8, 16, 32)
+HEATMAP_STRIDE = STAGE_STRIDES[0]
 
 
 class InvertedResidual(nn.Module):
@@ -51,11 +50,11 @@ class MobileIntegralNet(nn.Module):
                  widths: Sequence[int] = (16, 24, 48, 96, 160), depths: Sequence[int] = (2, 3, 3, 2),
                  expand: int = 4, decoder_width: int = 64) -> None:
         super().__init__()
-        if len(widths) != len(ENCODER_STRIDES) + 1 or len(depths) != len(ENCODER_STRIDES):
-            raise ValueError(f"widths needs {len(ENCODER_STRIDES) + 1} entries (stem first) and depths "
-                             f"{len(ENCODER_STRIDES)}, got {len(widths)} and {len(depths)}")
-        if image_size % ENCODER_STRIDES[-1]:
-            raise ValueError(f"image_size must be divisible by {ENCODER_STRIDES[-1]}, got {image_size}")
+        if len(widths) != len(STAGE_STRIDES) + 1 or len(depths) != len(STAGE_STRIDES):
+            raise ValueError(f"widths needs {len(STAGE_STRIDES) + 1} entries (stem first) and depths "
+                             f"{len(STAGE_STRIDES)}, got {len(widths)} and {len(depths)}")
+        if image_size % STAGE_STRIDES[-1]:
+            raise ValueError(f"image_size must be divisible by {STAGE_STRIDES[-1]}, got {image_size}")
         self.num_keypoints, self.in_chans, self.image_size = num_keypoints, in_chans, image_size
         self.stride = HEATMAP_STRIDE
         self.stem = conv_bn_act(in_chans, widths[0], 3, stride=2)
@@ -67,10 +66,7 @@ class MobileIntegralNet(nn.Module):
             width = out_width
         self.stages = nn.ModuleList(stages)
         self.decoder = TopDownDecoder(widths[1:], decoder_width, separable=True)
-        self.head = nn.Conv2d(decoder_width, num_keypoints, 1)
-        # Near-flat heatmaps at init: an untrained net predicts about the image centre.
-        nn.init.normal_(self.head.weight, std=0.01)
-        nn.init.zeros_(self.head.bias)
+        self.head = HeatmapHead(decoder_width, num_keypoints)
 
     def heatmaps(self, x: Tensor) -> Tensor:
         """(N, K, H/4, W/4) heatmap logits, float32; softmax gives each point's belief."""
@@ -78,10 +74,7 @@ class MobileIntegralNet(nn.Module):
         for stage in self.stages:
             x = stage(x)
             features.append(x)
-        features = self.decoder(features)
-        # As in `integral`: bf16 logits would blur the softmax's sub-pixel weights.
-        with torch.autocast(x.device.type, enabled=False):
-            return self.head(features.float())
+        return self.head(self.decoder(features))
 
     def forward(self, x: Tensor) -> Tensor:
         return soft_argmax(self.heatmaps(x), self.stride)
