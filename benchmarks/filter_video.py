@@ -3,11 +3,13 @@ second end to end (decode, track, filter, encode), keypoint error, and jitter on
 with and without smoothing.
 
     python benchmarks/filter_video.py --data ../shared/data --out runs/filter_video --threads 2
+    python benchmarks/filter_video.py ... --model ibug68 --model ibug68-fast   # models take turns
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -20,13 +22,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from moving_face import labelled_face, make_clip  # noqa: E402
 
 
-def run(clip: Path, out: Path, detect_every: int, smooth: bool, threads: int) -> tuple[float, np.ndarray]:
+def run(clip: Path, out: Path, model: str, detect_every: int, smooth: bool, threads: int) -> tuple[float, np.ndarray]:
     """Frames per second of the whole filter run (model already loaded) and (F, 68, 2) keypoints."""
     from facepoints.commands.filter import filter_video
     from facepoints.filters import load_filter
     from facepoints.inference import FaceKeypointer
 
-    keypointer = FaceKeypointer(threads=threads)
+    keypointer = FaceKeypointer(model, threads=threads)
     keypointer.detector  # built before the clock starts, like the model
     started = time.perf_counter()
     filter_video(load_filter("sunglasses"), keypointer, clip, out, out.with_suffix(".json"), detect_every, smooth)
@@ -42,7 +44,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model", action="append", help="bundled name or model.onnx; repeat to compare (default: ibug68)")
     args = parser.parse_args()
+    models = args.model or ["ibug68"]
     args.out.mkdir(parents=True, exist_ok=True)
     face, points = labelled_face(args.data)
     rows = []
@@ -50,13 +54,13 @@ def main() -> None:
         clip = args.out / f"{motion}.mp4"
         truth = make_clip(face, points, clip, args.frames, static=motion == "still")
         eye_distance = np.linalg.norm(truth[:, 36] - truth[:, 45], axis=1)
-        for detect_every, smooth in ((1, False), (5, False), (5, True)):
-            fps, found = run(clip, args.out / f"{motion}_d{detect_every}_{'smooth' if smooth else 'raw'}.mp4",
-                             detect_every, smooth, args.threads)
+        for (detect_every, smooth), model in itertools.product(((1, False), (5, False), (5, True)), models):
+            name = f"{motion}_d{detect_every}_{'smooth' if smooth else 'raw'}_{Path(model).stem}.mp4"
+            fps, found = run(clip, args.out / name, model, detect_every, smooth, args.threads)
             error = np.linalg.norm(found - truth, axis=2).mean(1) / eye_distance
             step = np.linalg.norm(np.diff(found, axis=0), axis=2).mean(1)
             true_step = np.linalg.norm(np.diff(truth, axis=0), axis=2).mean(1)
-            rows.append({"clip": motion, "detect_every": detect_every, "smoothing": smooth, "fps": round(fps, 1),
+            rows.append({"clip": motion, "model": model, "detect_every": detect_every, "smoothing": smooth, "fps": round(fps, 1),
                          "nme": round(float(np.nanmean(error)), 4),
                          "frames_with_face": int(np.isfinite(found[:, 0, 0]).sum()),
                          "jitter_px": round(float(np.nanmean(step)), 3) if motion == "still" else None,
