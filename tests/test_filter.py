@@ -193,6 +193,21 @@ def test_video_keeps_frames_size_and_rate(tmp_path, clips, suffix):
     assert len(frames) == 24 and all(len(f["faces"]) == 1 and f["faces"][0]["track"] == 0 for f in frames)
 
 
+@pytest.mark.parametrize("suffix", [".mkv", ".avi"])
+def test_video_cut_short_is_filtered_up_to_the_cut_and_reported(tmp_path, labelled, suffix):
+    """A copy that stopped mid-stream decodes up to the cut without an error from FFmpeg."""
+    whole = tmp_path / f"whole{suffix}"
+    moving_face.make_clip(*labelled, whole, frames=90)  # 3 s
+    cut = tmp_path / f"cut{suffix}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size * 2 // 5])
+    proc = cli("filter", "hat", str(cut), "--out", str(tmp_path / "out.mkv"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    warning = [line for line in proc.stderr.splitlines() if "ended at" in line]
+    assert len(warning) == 1 and f"cut{suffix}" in warning[0] and "of its 3.0 s" in warning[0], proc.stderr
+    with VideoReader(tmp_path / "out.mkv") as written:
+        assert 0 < sum(1 for _ in written) < 90
+
+
 def test_interrupted_video_leaves_no_file(tmp_path, clips, keypointer, monkeypatch):
     from facepoints.commands.filter import filter_video
 

@@ -63,6 +63,8 @@ class VideoReader:
         self.frame_count = int(self._stream.frames or 0)  # 0 when the container does not say
         self.audio = self._container.streams.audio[0] if self._container.streams.audio else None
         self._audio_packets: list = []
+        self._stated_seconds = _stated_duration(self._container, self._stream, self.rate)
+        self._decoded_seconds = 0.0  # where the last frame decoded so far ends
 
     def __iter__(self) -> Iterator[Frame]:
         """Decoded video frames; the sound's packets, read alongside, wait in ``take_audio()``."""
@@ -84,11 +86,20 @@ class VideoReader:
                     image = frame.to_ndarray(format="rgb24")
                     if self.quarter_turns:
                         image = np.ascontiguousarray(np.rot90(image, self.quarter_turns))
+                    self._decoded_seconds = seconds + 1 / float(self.rate)
                     yield Frame(image, count - 1, seconds)
         except av.error.FFmpegError as e:
             raise DataError(self.path, f"video broke off after {count} frames ({e})") from None
         if count == 0:
             raise DataError(self.path, "has no frames")
+
+    def cut_short(self) -> str | None:
+        """After reading: a note when the frames ended well before the length the file states. A
+        file cut off mid-stream (a copy that stopped, say) decodes up to the cut without an error."""
+        stated, decoded = self._stated_seconds, self._decoded_seconds
+        if stated is None or stated - decoded <= max(0.5, 5 / float(self.rate)):
+            return None
+        return f"ended at {decoded:.1f} s of its {stated:.1f} s (cut short?)"
 
     def take_audio(self) -> list:
         """The sound's packets read so far and not yet taken (to copy into the output unchanged)."""
@@ -103,6 +114,19 @@ class VideoReader:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _stated_duration(container, stream, rate: Fraction) -> float | None:
+    """Seconds of video the file says it holds: the video stream's own duration or frame count,
+    the longer (an AVI cut short estimates its duration from its size but keeps its frame count),
+    else the container's, which may include a longer sound track."""
+    import av
+
+    stated = [float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0,
+              stream.frames / float(rate) if stream.frames else 0.0]
+    if max(stated) > 0:
+        return max(stated)
+    return container.duration / av.time_base if container.duration else None
 
 
 def _quarter_turns(path: Path) -> int:

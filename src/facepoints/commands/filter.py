@@ -55,9 +55,8 @@ def filter_faces(
             raise FacepointsError(f"{out}: the output folder must not be the input folder or inside it")
         failures = _images(effect, keypointer, collect_inputs([str(source)]), source, out, json_out)
     elif source.suffix.lower() in VIDEO_SUFFIXES:
-        filter_video(effect, keypointer, source, out or source.with_name(f"{source.stem}_{label}{source.suffix}"),
-                     json_out, detect_every, smooth)
-        failures = 0
+        failures = filter_video(effect, keypointer, source, out or source.with_name(f"{source.stem}_{label}{source.suffix}"),
+                                json_out, detect_every, smooth)
     else:
         out = out or source.with_name(f"{source.stem}_{label}.png")
         if out.suffix.lower() not in IMAGE_SUFFIXES:
@@ -91,8 +90,9 @@ def _images(effect, keypointer, paths: list[Path], root: Path, out: Path, json_o
 
 
 def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional[Path], detect_every: int,
-                 smooth: bool) -> None:
-    """Every frame filtered, faces followed and smoothed; the video appears at ``out`` only when complete."""
+                 smooth: bool) -> int:
+    """Every frame filtered, faces followed and smoothed; the video appears at ``out`` only when
+    complete. Returns 1 when the input ended before the length it states (written up to there), else 0."""
     from facepoints.cli import errors
     from facepoints.fileio import write_text_atomic
     from facepoints.video import VideoReader, video_writer
@@ -120,6 +120,10 @@ def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional
         write_text_atomic(json_out, json.dumps({"video": str(source), "width": reader.width, "height": reader.height,
                                                 "fps": float(reader.rate), "frames": filtered.frames}, indent=1))
     errors.print(f"{effect.name}: {filtered.count} frames written to {out}" + (f" ({speed:.1f} fps)" if speed else ""))
+    short = reader.cut_short()
+    if short:
+        errors.print(f"{source}: {short}; the output holds the frames up to there", highlight=False, soft_wrap=True)
+    return int(short is not None)
 
 
 class FilteredFrames:
