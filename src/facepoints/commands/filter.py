@@ -55,8 +55,8 @@ def filter_faces(
             raise FacepointsError(f"{out}: the output folder must not be the input folder or inside it")
         failures = _images(effect, keypointer, collect_inputs([str(source)]), source, out, json_out)
     elif source.suffix.lower() in VIDEO_SUFFIXES:
-        failures = filter_video(effect, keypointer, source, out or source.with_name(f"{source.stem}_{label}{source.suffix}"),
-                                json_out, detect_every, smooth)
+        out = out or source.with_name(f"{source.stem}_{label}{source.suffix}")
+        failures = filter_video(effect, keypointer, source, out, json_out, detect_every, smooth)
     else:
         out = out or source.with_name(f"{source.stem}_{label}.png")
         if out.suffix.lower() not in IMAGE_SUFFIXES:

@@ -21,15 +21,14 @@ from facepoints.crop import FKD_FRAMING, PHOTO_FRAMING, Framing
 from facepoints.errors import ModelError
 from facepoints.models import create_model
 from facepoints.models.common import KeypointRegressor
-from facepoints.models.integral import IntegralNet
-from facepoints.models.mobile import MobileIntegralNet
+from facepoints.models.integral import HeatmapNet
 from facepoints.models.wrappers import CorePlusFull, Ensemble, FlipAveraged
 from facepoints.runtime import BUNDLED, KeypointModel, bundled_model_path
 from facepoints.schemes import Scheme, get_scheme
 from facepoints.training.config import TrainConfig
 
 # "The last convolutional block": the map the keypoint head reads.
-DEFAULT_LAYERS = {IntegralNet: "decoder", MobileIntegralNet: "decoder", KeypointRegressor: "features"}
+DEFAULT_LAYERS = {HeatmapNet: "decoder", KeypointRegressor: "features"}
 # The framings `facepoints train` gives its crops, by crop size, for weights that name none.
 _FRAMINGS_BY_SIZE = {FKD_FRAMING.size: FKD_FRAMING, PHOTO_FRAMING.size: PHOTO_FRAMING}
 

@@ -132,7 +132,20 @@ class HeatmapHead(nn.Conv2d):
             return super().forward(features.float())
 
 
-class IntegralNet(nn.Module):
+class HeatmapNet(nn.Module):
+    """Keypoints as the soft-argmax of per-keypoint heatmaps. A subclass builds ``heatmaps(x)``
+    at ``self.stride`` and names the module they are read from ``decoder``."""
+
+    stride: int
+
+    def heatmaps(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        return soft_argmax(self.heatmaps(x), self.stride)
+
+
+class IntegralNet(HeatmapNet):
     """Residual encoder + top-down decoder + per-keypoint heatmaps read out by soft-argmax."""
 
     def __init__(self, num_keypoints: int, in_chans: int = 1, image_size: int = 96,
@@ -158,9 +171,6 @@ class IntegralNet(nn.Module):
         """(N, K, H/stride, W/stride) heatmap logits, float32; softmax gives each point's belief."""
         features = self.encoder(normalize_input(x))[self._first_level:]
         return self.head(self.decoder(features))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return soft_argmax(self.heatmaps(x), self.stride)
 
 
 @register_model

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from .common import normalize_input
-from .integral import HeatmapHead, TopDownDecoder, conv_bn_act, soft_argmax
+from .integral import HeatmapHead, HeatmapNet, TopDownDecoder, conv_bn_act
 from .registry import register_model
 
 STAGE_STRIDES = (4, 8, 16, 32)
@@ -42,7 +42,7 @@ class InvertedResidual(nn.Module):
         return x + out if self.residual else out
 
 
-class MobileIntegralNet(nn.Module):
+class MobileIntegralNet(HeatmapNet):
     """Strided stem, inverted-residual stages at strides 4-32, separable top-down decoder,
     per-keypoint heatmaps at stride 4 read out by soft-argmax."""
 
@@ -75,9 +75,6 @@ class MobileIntegralNet(nn.Module):
             x = stage(x)
             features.append(x)
         return self.head(self.decoder(features))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return soft_argmax(self.heatmaps(x), self.stride)
 
 
 @register_model

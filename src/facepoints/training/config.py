@@ -83,9 +83,9 @@ RECIPES: dict[str, TrainConfig] = {
     # beat 32 by 0.0007 NME on two seeds (docs/benchmarks.md).
     "photo68": TrainConfig(augment="photo", epochs=300, batch_size=128, patience=40, model_cfg={"width": 48}),
     # The same faces for the bundled ibug68-fast: 2.5-5 times faster per face on a CPU, for
-    # 0.0006 (frames) to 0.0033 (300-W) more NME end to end (docs/benchmarks.md). Twice the epochs, run to the end: 600 took its NME
-    # from 0.041 to 0.038 on 300-W, and patience 40 stopped it at epoch 322, on a plateau of the
-    # still-high learning rate.
+    # 0.0006 (frames) to 0.0033 (300-W) more NME end to end (docs/benchmarks.md). Twice the
+    # epochs, run to the end: 600 took its NME from 0.041 to 0.038 on 300-W, and patience 40
+    # stopped it at epoch 322, on a plateau of the still-high learning rate.
     "photo68-fast": TrainConfig(model="mobile", augment="photo", epochs=600, batch_size=128, patience=600),
 }
 
