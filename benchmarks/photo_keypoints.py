@@ -124,8 +124,10 @@ class Found:
 
 
 class FacepointsMethod:
-    def __init__(self, model: str, detector: str, threshold: float, refine: int, spin: bool = False):
-        self.keypointer = FaceKeypointer(model, detector=detector, threshold=threshold, refine=refine, threads=THREADS)
+    def __init__(self, model: str, detector: str, threshold: float, refine: int, spin: bool = False,
+                 detect_size: int | None = None):
+        self.keypointer = FaceKeypointer(model, detector=detector, threshold=threshold, refine=refine, threads=THREADS,
+                                         detect_size=detect_size)
         if not spin:
             # ONNX Runtime's idle pool threads spin by default; on a shared machine that made the
             # model several times slower (measured). Same session otherwise.
@@ -230,12 +232,14 @@ def model_label(model: str) -> str:
     return path.parent.name if path.suffix == ".onnx" and path.name == "model.onnx" else path.stem
 
 
-def facepoints_labels(models: list[str]) -> dict[str, str]:
-    """Method label -> model: plain ``facepoints`` for one model, ``facepoints:<label>`` for several."""
-    if len(models) == 1:
-        return {"facepoints": models[0]}
-    labels = {f"facepoints:{model_label(model)}": model for model in models}
-    if len(labels) < len(models):
+def facepoints_labels(models: list[str], sizes: list[int | None]) -> dict[str, tuple[str, int | None]]:
+    """Method label -> (model, detector size): plain ``facepoints`` for one pair, else
+    ``facepoints:<label>`` per model, with ``@<size>`` when several sizes run."""
+    if len(models) == 1 and len(sizes) == 1:
+        return {"facepoints": (models[0], sizes[0])}
+    labels = {f"facepoints:{model_label(model)}" + (f"@{size}" if len(sizes) > 1 else ""): (model, size)
+              for model in models for size in sizes}
+    if len(labels) < len(models) * len(sizes):
         raise SystemExit(f"--model: two of {', '.join(models)} would share a label; give them distinct names")
     return labels
 
@@ -246,9 +250,9 @@ def make_methods(names: list[str], args) -> tuple[dict, dict]:
     builders = {}
     for name in names:
         if name == "facepoints":
-            for label, model in facepoints_labels(args.model).items():
-                builders[label] = lambda model=model: FacepointsMethod(
-                    model, args.detector, args.threshold, args.refine, args.spin)
+            for label, (model, size) in facepoints_labels(args.model, args.detect_size).items():
+                builders[label] = lambda model=model, size=size: FacepointsMethod(
+                    model, args.detector, args.threshold, args.refine, args.spin, size)
         elif name == "dlib":
             builders[name] = lambda: DlibMethod(upsample=1)
         elif name == "dlib-up0":
@@ -525,6 +529,9 @@ def main() -> None:
     parser.add_argument("--sets", default="faces68,w300")
     parser.add_argument("--detector", default="yunet")
     parser.add_argument("--threshold", type=float, default=0.6, help="facepoints' detector score threshold")
+    parser.add_argument("--detect-size", type=int, action="append",
+                        help="longer side facepoints' detector sees (default: the detector's, 640); repeat to run "
+                             "each model at several sizes, as facepoints:<name>@<size>")
     parser.add_argument("--refine", type=int, default=1)
     parser.add_argument("--max-faces", type=int, default=5, help="MediaPipe FaceMesh max_num_faces")
     parser.add_argument("--limit", type=int, default=None, help="first N faces of each set (smoke tests)")
@@ -537,13 +544,14 @@ def main() -> None:
     parser.add_argument("--draw-mapping", action="store_true", help="also draw MediaPipe->68 on labelled faces")
     args = parser.parse_args()
     args.model = args.model or ["fkd15"]
+    args.detect_size = args.detect_size or [None]
 
     methods, failed = make_methods(args.methods.split(","), args)
     schemes = {m.scheme for m in methods.values()}
     eval_scheme = "ibug68" if schemes <= {"ibug68"} else next(s for s in schemes if s != "ibug68")
     faces = load_faces(args.data, args.split)
     args.out.mkdir(parents=True, exist_ok=True)
-    results = {"versions": versions(), "model": args.model, "split": str(args.split) if args.split else None,
+    results = {"versions": versions(), "model": args.model, "detect_size": args.detect_size, "split": str(args.split) if args.split else None,
                "eval_scheme": eval_scheme, "threshold": args.threshold, "refine": args.refine, "ort_spinning": args.spin,
                "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
                "failed": failed, "sets": {}, "speed": {}}

@@ -134,6 +134,33 @@ def test_cli_usage_errors(tmp_path):
     assert bad_scheme.returncode == 1 and "cannot make ibug68" in bad_scheme.stderr
 
 
+def _labelled_faces_found(faces: list[dict], labelled: list[np.ndarray]) -> int:
+    """Labelled faces whose landmarks' centre lies inside some detected box."""
+    boxes = np.array([face["box"] for face in faces]).reshape(-1, 4)
+    centres = np.array([points.mean(0) for points in labelled])
+    inside = ((boxes[:, None, :2] <= centres) & (centres <= boxes[:, None, :2] + boxes[:, None, 2:])).all(-1)
+    return int(inside.any(0).sum())
+
+
+def test_detect_size_trades_small_faces_for_speed(tmp_path, shared_data):
+    """An AFW crowd photo: its 15 labelled faces are all found at the default detector size (640),
+    and none when the detector sees it shrunk to 160 px, where they are a few pixels wide."""
+    photo = shared_data / "w300/photos/images/afw_4538917191.jpg"
+    samples, _ = read_landmark_csv(shared_data / "w300/photos/keypoints.csv")
+    labelled = [s.points for s in samples if s.image.name == photo.name]
+    assert len(labelled) == 15
+    import facepoints
+
+    default = [face.as_dict() for face in facepoints.detect(photo)]
+    assert _labelled_faces_found(default, labelled) == 15
+    out = tmp_path / "small.json"
+    proc = subprocess.run([sys.executable, "-m", "facepoints.cli", "detect", str(photo), "--detect-size", "160",
+                           "--json", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    shrunk = json.loads(out.read_text())["images"][0]["faces"]
+    assert _labelled_faces_found(shrunk, labelled) == 0
+
+
 def test_python_api_takes_paths_pil_images_and_arrays():
     import facepoints
 

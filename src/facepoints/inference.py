@@ -72,17 +72,20 @@ class FaceKeypointer:
     """Detector + keypoint model. Call it on an RGB uint8 image; get a Face per face found."""
 
     def __init__(self, model: str | KeypointModel = "ibug68", detector: str = "yunet", threshold: float = 0.6,
-                 refine: int = 0, threads: int | None = None):
+                 refine: int = 0, threads: int | None = None, detect_size: int | None = None):
         # Anything with KeypointModel's attributes and predict() will do (explain passes a torch model).
         self.model = KeypointModel(model, threads=threads) if isinstance(model, (str, Path)) else model
         self.detector_name, self.threshold, self.threads = detector, threshold, threads
+        # Longer side of the photo the detector sees (None: the detector's own default).
+        self.detect_size = detect_size
         self._detector = None
         self.refine = refine
 
     @property
     def detector(self):
         if self._detector is None:  # built on first use: --box runs need none
-            self._detector = create_detector(self.detector_name, threshold=self.threshold, threads=self.threads)
+            sized = {"max_side": self.detect_size} if self.detect_size else {}
+            self._detector = create_detector(self.detector_name, threshold=self.threshold, threads=self.threads, **sized)
         return self._detector
 
     def __call__(self, image: np.ndarray, boxes: list[np.ndarray] | None = None,

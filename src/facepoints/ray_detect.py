@@ -49,8 +49,10 @@ ROW_SCHEMA = pa.schema([
 class KeypointBatches:
     """Ray Data callable class: a batch of encoded files (columns bytes, path) -> detect's rows."""
 
-    def __init__(self, model: str, threshold: float, refine: int, scheme: str | None, threads: int):
-        self.keypointer = FaceKeypointer(model=model, threshold=threshold, refine=refine, threads=threads)
+    def __init__(self, model: str, threshold: float, detect_size: int | None, refine: int, scheme: str | None,
+                 threads: int):
+        self.keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, refine=refine,
+                                         threads=threads)
         self.scheme = scheme
 
     def _keypoints(self, image: np.ndarray) -> dict:
@@ -91,7 +93,8 @@ def _reachable(address: str, seconds: float = 5.0) -> None:
 
 
 def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float = 0.6, refine: int = 0,
-                     scheme: str | None = None, cpus_per_worker: int = 1, batch_size: int = 16):
+                     scheme: str | None = None, cpus_per_worker: int = 1, batch_size: int = 16,
+                     detect_size: int | None = None):
     """A lazy ``ray.data.Dataset`` of detect's rows (ROW_SCHEMA) for every image under ``inputs``.
 
     inputs: files or folders (searched recursively; names starting with . or _ are skipped),
@@ -109,7 +112,7 @@ def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float 
     workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // cpus_per_worker)
     return files.map_batches(
         KeypointBatches,
-        fn_constructor_kwargs=dict(model=model, threshold=threshold, refine=refine, scheme=scheme,
+        fn_constructor_kwargs=dict(model=model, threshold=threshold, detect_size=detect_size, refine=refine, scheme=scheme,
                                    threads=cpus_per_worker),
         batch_size=batch_size,
         batch_format="numpy",

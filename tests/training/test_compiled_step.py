@@ -32,6 +32,7 @@ def _batch(ks):
     return torch.from_numpy(ks.images.copy()), torch.from_numpy(ks.points), torch.from_numpy(ks.mask)
 
 
+@pytest.mark.slow  # compiling the default model's step and its backward: about 2 minutes on 2 cores
 @pytest.mark.usefixtures("cxx_compiler")
 def test_compiled_default_step_gives_eager_loss_and_gradients(fkd_train):
     rows = fkd_train.subset(slice(0, 32))

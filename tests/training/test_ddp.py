@@ -18,7 +18,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("step", ["eager", "compiled"])
+# Compiling under two ranks takes a minute of a 2-core machine: that variant runs with the slow tests.
+@pytest.mark.parametrize("step", ["eager", pytest.param("compiled", marks=pytest.mark.slow)])
 def test_two_ranks_end_identical_with_one_checkpoint(tmp_path, fkd_dir, step, request):
     if step == "compiled":
         request.getfixturevalue("cxx_compiler")

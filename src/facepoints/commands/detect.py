@@ -10,6 +10,7 @@ from typing import Optional
 import typer
 
 from facepoints.commands.batch import each_image
+from facepoints.commands.options import DETECT_SIZE, THRESHOLD
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -42,7 +43,8 @@ def detect(
     numbers: bool = typer.Option(False, help="Number the keypoints in overlays."),
     box: Optional[str] = typer.Option(None, help="x,y,w,h of the face: skip detection."),
     model: str = typer.Option("ibug68", help="model.onnx, a run folder, or a bundled model name (ibug68; ibug68-fast: 2.5-5x faster per face, slightly less accurate; fkd15)."),
-    threshold: float = typer.Option(0.6, min=0.0, max=1.0, help="Face detector score threshold."),
+    threshold: float = THRESHOLD,
+    detect_size: int = DETECT_SIZE,
     refine: Optional[int] = typer.Option(None, min=0, max=3, help="Extra passes framed from the model's own "
                                          "keypoints (default: 0, or 1 with --box)."),
     example: bool = typer.Option(False, help="Run on the bundled example photo."),
@@ -56,7 +58,8 @@ def detect(
     if not paths:
         raise typer.BadParameter("give at least one image, folder, - or --example")
     boxes = [parse_box(box)] if box else None
-    keypointer = FaceKeypointer(model=model, threshold=threshold, refine=refine if refine is not None else int(bool(box)))
+    keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size,
+                                refine=refine if refine is not None else int(bool(box)))
     keypointer.check_scheme(scheme)
     if draw is not None:
         draw.mkdir(parents=True, exist_ok=True)

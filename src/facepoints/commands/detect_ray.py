@@ -6,6 +6,7 @@ from typing import Optional
 
 import typer
 
+from facepoints.commands.options import DETECT_SIZE, THRESHOLD
 from facepoints.errors import FacepointsError
 
 
@@ -16,7 +17,8 @@ def detect_ray(
     address: Optional[str] = typer.Option(None, help="Ray cluster to join (default: RAY_ADDRESS, else a local instance)."),
     scheme: Optional[str] = typer.Option(None, help="Keypoints to report: ibug68, fkd15 or celeba5 (default: the model's)."),
     model: str = typer.Option("ibug68", help="Bundled model name, or a model.onnx at the same path on every node."),
-    threshold: float = typer.Option(0.6, min=0.0, max=1.0, help="Face detector score threshold."),
+    threshold: float = THRESHOLD,
+    detect_size: int = DETECT_SIZE,
     refine: int = typer.Option(0, min=0, max=3, help="Extra passes framed from the model's own keypoints."),
     cpus_per_worker: int = typer.Option(1, min=1, help="CPUs (model threads) of each worker; the pool fills the cluster."),
 ):
@@ -32,7 +34,7 @@ def detect_ray(
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
     connect(address)
-    dataset = keypoint_dataset(inputs, model=model, threshold=threshold, refine=refine, scheme=scheme,
+    dataset = keypoint_dataset(inputs, model=model, threshold=threshold, detect_size=detect_size, refine=refine, scheme=scheme,
                                cpus_per_worker=cpus_per_worker)
     images, failed = write_rows(dataset, out, format)
 

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from facepoints.commands.batch import each_image
 from facepoints.commands.detect import IMAGE_SUFFIXES, collect_inputs
+from facepoints.commands.options import DETECT_SIZE, THRESHOLD
 from facepoints.errors import DataError, FacepointsError
 
 
@@ -32,7 +33,8 @@ def filter_faces(
     smooth: bool = typer.Option(True, help="Video: smooth keypoints over time (One Euro filter)."),
     # ibug68-fast: on video 1.5x the frames a second of ibug68 and a third of its jitter, for 0.0006 more NME on frames.
     model: str = typer.Option("ibug68-fast", help="Keypoint model: bundled name (ibug68-fast; ibug68, a little more accurate on photos), model.onnx or run folder."),
-    threshold: float = typer.Option(0.6, min=0.0, max=1.0, help="Face detector score threshold."),
+    threshold: float = THRESHOLD,
+    detect_size: int = DETECT_SIZE,
 ):
     """Put a filter on every face. Exit 0: all inputs read; 1: some failed; 2: usage error."""
     from facepoints.filters import load_filter
@@ -42,7 +44,7 @@ def filter_faces(
     if (source is None) == (webcam is None):
         raise typer.BadParameter("give INPUT or --webcam, not both")
     effect = load_filter(name)
-    keypointer = FaceKeypointer(model=model, threshold=threshold)
+    keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size)
     label = Path(name).stem
     if webcam is not None:
         return _webcam(effect, keypointer, webcam, out, json_out, detect_every, smooth)

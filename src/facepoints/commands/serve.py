@@ -7,6 +7,7 @@ import os
 
 import typer
 
+from facepoints.commands.options import DETECT_SIZE, THRESHOLD
 from facepoints.errors import FacepointsError
 
 
@@ -18,7 +19,8 @@ def serve(
     port: int = typer.Option(8000, min=0, max=65535),
     workers: int = typer.Option(1, min=1, help="Server processes, each with its own copy of the model."),
     model: str = typer.Option("ibug68", help="Keypoint model: bundled name (ibug68; ibug68-fast: 2.5-5x faster per face, slightly less accurate), model.onnx or run folder."),
-    threshold: float = typer.Option(0.6, min=0.0, max=1.0, help="Face detector score threshold."),
+    threshold: float = THRESHOLD,
+    detect_size: int = DETECT_SIZE,
     timeout: float = typer.Option(30.0, min=0.1, help="Seconds a request may take, upload included (then 504)."),
 ):
     """Serve the page at / and the API at /api (docs at /docs) until Ctrl-C."""
@@ -32,7 +34,7 @@ def serve(
     from facepoints.serve.runner import available_cores
 
     resolve_model_path(model)  # a wrong --model is one line here, not a traceback in each worker
-    options = dict(model=model, threshold=threshold, timeout=timeout,
+    options = dict(model=model, threshold=threshold, detect_size=detect_size, timeout=timeout,
                    threads=max(1, available_cores() // workers))
     # Connections past this get 503 from uvicorn itself, before any upload is read.
     limits = dict(host=host, port=port, limit_concurrency=CONNECTION_LIMIT)

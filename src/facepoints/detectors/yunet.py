@@ -18,7 +18,8 @@ from facepoints.detectors.base import Detection, register_detector, scaled_back,
 from facepoints.runtime import cpu_session
 
 # YuNet was trained at VGA-like sizes: larger photos are shrunk for detection and the results
-# scaled back. 640 px found all 337 AFW faces, as 960 px did, at 2.3x the speed (benchmarks/detectors.py).
+# scaled back. 640 px found all 337 AFW faces, as 960 px did, at 2.3x the speed (benchmarks/detectors.py);
+# a face must keep about 10 px in the shrunk photo, so crowds in large photos need more.
 MAX_SIDE = 640
 STRIDES = (8, 16, 32)
 # libfacedetection's detection_output: overlap threshold, candidates into NMS, faces out of it.
@@ -31,13 +32,13 @@ def model_path() -> Path:
 
 @register_detector("yunet")
 class YuNet:
-    def __init__(self, threshold: float = 0.6, threads: int | None = None):
-        self.threshold = threshold
+    def __init__(self, threshold: float = 0.6, threads: int | None = None, max_side: int = MAX_SIDE):
+        self.threshold, self.max_side = threshold, max_side
         self.session = cpu_session(model_path(), threads)
         self.outputs = [o.name for o in self.session.get_outputs()]
 
     def __call__(self, image: np.ndarray) -> list[Detection]:
-        small, scale = shrink(image, MAX_SIDE)
+        small, scale = shrink(image, self.max_side)
         scores, boxes, landmarks = self.detect(small)
         return scaled_back([Detection(b, float(s), p) for s, b, p in zip(scores, boxes, landmarks)], scale)
 
