@@ -166,7 +166,7 @@ def test_models_of_framed_photo_crops_report_pixel_centres(tmp_path, shared_data
 
 
 def test_photo_recipe_is_the_bundled_model_and_other_models_drop_its_options():
-    assert recipe("photo68").model_cfg == {"width": 48} and recipe("photo68").epochs == 600
+    assert recipe("photo68").model_cfg == {"width": 48} and recipe("photo68").epochs == 300
     assert recipe("photo68", model="lenet5").model_cfg == {}  # lenet5 takes no width
     assert recipe("photo68", model_cfg={"width": 32}).model_cfg == {"width": 32}
     lenet = recipe("photo68", model="lenet5")

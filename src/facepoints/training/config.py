@@ -80,9 +80,8 @@ RECIPES: dict[str, TrainConfig] = {
     # -0.031, -0.001, -0.026 RMSE) and still train in under 10 minutes on one H100 (docs/benchmarks.md).
     "default": TrainConfig(strategy="pseudo"),
     # 68 points on photos (aligned 128 px RGB crops of faces68 + 300-W): the bundled ibug68. Width 48
-    # beat 32 by 0.0007 NME on two seeds; 600 epochs run to the end: 0.0006 lower NME on seed 0,
-    # level on seed 1 (docs/benchmarks.md).
-    "photo68": TrainConfig(augment="photo", epochs=600, batch_size=128, patience=600, model_cfg={"width": 48}),
+    # beat 32 by 0.0007 NME on two seeds (docs/benchmarks.md).
+    "photo68": TrainConfig(augment="photo", epochs=300, batch_size=128, patience=40, model_cfg={"width": 48}),
     # The same faces for the bundled ibug68-fast: 2.5-5 times faster per face on a CPU, for
     # 0.0006 (frames) to 0.0033 (300-W) more NME end to end (docs/benchmarks.md). Twice the
     # epochs, run to the end: 600 took its NME from 0.041 to 0.038 on 300-W, and patience 40
