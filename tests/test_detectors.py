@@ -59,3 +59,10 @@ def test_every_labelled_face_of_a_multi_face_photo_is_found(shared_data):
 def test_blank_and_tiny_images_give_no_faces(yunet):
     for shape in ((1, 1, 3), (31, 17, 3), (480, 640, 3)):
         assert yunet(np.full(shape, 128, np.uint8)) == []
+
+
+def test_commands_default_detect_size_is_the_detectors():
+    """The CLI spells 640 out so that it starts without OpenCV: it must stay YuNet's own default."""
+    from facepoints.commands.options import DETECT_SIZE
+
+    assert DETECT_SIZE.default == MAX_SIDE

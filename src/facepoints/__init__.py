@@ -23,9 +23,10 @@ def detect(image, scheme: str | None = None, *, model: str = "ibug68", threshold
            detect_size: int | None = None):
     """Every face's keypoints in ``image``: a path, bytes, a PIL image or an RGB/grey numpy array.
 
+    Returns a list of ``facepoints.inference.Face`` (box, score, scheme, keypoints, names), with
+    coordinates in 0-based pixel centres of the displayed image (EXIF orientation applied).
     detect_size: longer side the photo is shrunk to for the face detector (default 640); raise it
-    to find small faces in large photos. Returns a list of ``facepoints.inference.Face`` (box, score, scheme, keypoints, names), with
-    coordinates in 0-based pixel centres of the displayed image (EXIF orientation applied)."""
+    to find small faces in large photos."""
     from facepoints.imageio import read_image
 
     return _keypointer(model, threshold, detect_size)(read_image(image), scheme=scheme)

@@ -112,8 +112,8 @@ def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float 
     workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // cpus_per_worker)
     return files.map_batches(
         KeypointBatches,
-        fn_constructor_kwargs=dict(model=model, threshold=threshold, detect_size=detect_size, refine=refine, scheme=scheme,
-                                   threads=cpus_per_worker),
+        fn_constructor_kwargs=dict(model=model, threshold=threshold, detect_size=detect_size, refine=refine,
+                                   scheme=scheme, threads=cpus_per_worker),
         batch_size=batch_size,
         batch_format="numpy",
         num_cpus=cpus_per_worker,

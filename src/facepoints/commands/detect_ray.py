@@ -34,8 +34,8 @@ def detect_ray(
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
     connect(address)
-    dataset = keypoint_dataset(inputs, model=model, threshold=threshold, detect_size=detect_size, refine=refine, scheme=scheme,
-                               cpus_per_worker=cpus_per_worker)
+    dataset = keypoint_dataset(inputs, model=model, threshold=threshold, detect_size=detect_size, refine=refine,
+                               scheme=scheme, cpus_per_worker=cpus_per_worker)
     images, failed = write_rows(dataset, out, format)
 
     from facepoints.cli import errors
