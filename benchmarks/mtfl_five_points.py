@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="JSON file for the results")
     args = parser.parse_args()
     # make_methods takes photo_keypoints.py's options: here one pass, one face per 80x80 crop.
-    options = argparse.Namespace(model=args.model or ["ibug68"], detect_size=[None], detector="yunet",
+    options = argparse.Namespace(model=args.model or ["ibug68"], detect_size=[None], flip_test=[True], detector="yunet",
                                  threshold=0.6, refine=0, spin=False, max_faces=1)
     methods, failed = make_methods(args.methods.split(","), options)
     samples, _ = read_mtfl_csv(args.data / "mtfl" / "keypoints.csv")

@@ -125,9 +125,9 @@ class Found:
 
 class FacepointsMethod:
     def __init__(self, model: str, detector: str, threshold: float, refine: int, spin: bool = False,
-                 detect_size: int | None = None):
+                 detect_size: int | None = None, flip_test: bool = True):
         self.keypointer = FaceKeypointer(model, detector=detector, threshold=threshold, refine=refine, threads=THREADS,
-                                         detect_size=detect_size)
+                                         detect_size=detect_size, flip_test=flip_test)
         if not spin:
             # ONNX Runtime's idle pool threads spin by default; on a shared machine that made the
             # model several times slower (measured). Same session otherwise.
@@ -232,14 +232,16 @@ def model_label(model: str) -> str:
     return path.parent.name if path.suffix == ".onnx" and path.name == "model.onnx" else path.stem
 
 
-def facepoints_labels(models: list[str], sizes: list[int | None]) -> dict[str, tuple[str, int | None]]:
-    """Method label -> (model, detector size): plain ``facepoints`` for one pair, else
-    ``facepoints:<label>`` per model, with ``@<size>`` when several sizes run."""
-    if len(models) == 1 and len(sizes) == 1:
-        return {"facepoints": (models[0], sizes[0])}
-    labels = {f"facepoints:{model_label(model)}" + (f"@{size}" if len(sizes) > 1 else ""): (model, size)
-              for model in models for size in sizes}
-    if len(labels) < len(models) * len(sizes):
+def facepoints_labels(models: list[str], sizes: list[int | None],
+                      flips: list[bool] = (True,)) -> dict[str, tuple[str, int | None, bool]]:
+    """Method label -> (model, detector size, flip test): plain ``facepoints`` for one setting,
+    else ``facepoints:<label>`` per model, with ``@<size>`` when several sizes run and
+    ``/no-flip`` for runs without flip test."""
+    if len(models) == 1 and len(sizes) == 1 and list(flips) == [True]:
+        return {"facepoints": (models[0], sizes[0], True)}
+    labels = {f"facepoints:{model_label(model)}" + (f"@{size}" if len(sizes) > 1 else "") + ("" if flip else "/no-flip"):
+              (model, size, flip) for model in models for size in sizes for flip in flips}
+    if len(labels) < len(models) * len(sizes) * len(flips):
         raise SystemExit(f"--model: two of {', '.join(models)} would share a label; give them distinct names")
     return labels
 
@@ -250,9 +252,9 @@ def make_methods(names: list[str], args) -> tuple[dict, dict]:
     builders = {}
     for name in names:
         if name == "facepoints":
-            for label, (model, size) in facepoints_labels(args.model, args.detect_size).items():
-                builders[label] = lambda model=model, size=size: FacepointsMethod(
-                    model, args.detector, args.threshold, args.refine, args.spin, size)
+            for label, (model, size, flip) in facepoints_labels(args.model, args.detect_size, args.flip_test).items():
+                builders[label] = lambda model=model, size=size, flip=flip: FacepointsMethod(
+                    model, args.detector, args.threshold, args.refine, args.spin, size, flip)
         elif name == "dlib":
             builders[name] = lambda: DlibMethod(upsample=1)
         elif name == "dlib-up0":
@@ -532,6 +534,8 @@ def main() -> None:
     parser.add_argument("--detect-size", type=int, action="append",
                         help="longer side facepoints' detector sees (default: the detector's, 640); repeat to run "
                              "each model at several sizes, as facepoints:<name>@<size>")
+    parser.add_argument("--flip-test", choices=["on", "off"], action="append",
+                        help="facepoints' test-time flip (default on); repeat to run both, as .../no-flip")
     parser.add_argument("--refine", type=int, default=1)
     parser.add_argument("--max-faces", type=int, default=5, help="MediaPipe FaceMesh max_num_faces")
     parser.add_argument("--limit", type=int, default=None, help="first N faces of each set (smoke tests)")
@@ -545,6 +549,7 @@ def main() -> None:
     args = parser.parse_args()
     args.model = args.model or ["fkd15"]
     args.detect_size = args.detect_size or [None]
+    args.flip_test = [choice == "on" for choice in dict.fromkeys(args.flip_test or ["on"])]
 
     methods, failed = make_methods(args.methods.split(","), args)
     schemes = {m.scheme for m in methods.values()}

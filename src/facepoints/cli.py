@@ -20,6 +20,7 @@ from facepoints.commands.detect import detect as detect_command
 from facepoints.commands.detect_ray import detect_ray as detect_ray_command
 from facepoints.commands.explain import explain as explain_command
 from facepoints.commands.filter import filter_faces as filter_command
+from facepoints.commands.options import FLIP_TEST
 from facepoints.commands.serve import serve as serve_command
 from facepoints.errors import FacepointsError
 
@@ -147,6 +148,7 @@ def evaluate(
     groups: Optional[Path] = typer.Option(None, help="CSV `row,identity` for the validation split."),
     split: str = typer.Option("all", help="all rows, or `val`: the run's identity-disjoint validation rows."),
     out: Optional[Path] = typer.Option(None, help="Folder for metrics.json and worst.png."),
+    flip_test: bool = FLIP_TEST,
 ):
     """RMSE (Kaggle's formula), MAE, NME, failure rate and per-keypoint RMSE of a model."""
     from facepoints.evaluation import per_image_error, score
@@ -154,7 +156,7 @@ def evaluate(
     from facepoints.data.load import load_training_set
     from facepoints.training.split import held_out
 
-    keypoint_model = KeypointModel(model)
+    keypoint_model = KeypointModel(model, flip_test=flip_test)
     dataset = load_training_set([_existing(d, "data file") for d in data], _existing(groups, "groups file") if groups else None)
     if split == "val":
         dataset = held_out(dataset, _run_val_rows(model), data[0].stem)

@@ -72,9 +72,11 @@ class FaceKeypointer:
     """Detector + keypoint model. Call it on an RGB uint8 image; get a Face per face found."""
 
     def __init__(self, model: str | KeypointModel = "ibug68", detector: str = "yunet", threshold: float = 0.6,
-                 refine: int = 0, threads: int | None = None, detect_size: int | None = None):
+                 refine: int = 0, threads: int | None = None, detect_size: int | None = None,
+                 flip_test: bool = True):
         # Anything with KeypointModel's attributes and predict() will do (explain passes a torch model).
-        self.model = KeypointModel(model, threads=threads) if isinstance(model, (str, Path)) else model
+        self.model = (KeypointModel(model, threads=threads, flip_test=flip_test)
+                      if isinstance(model, (str, Path)) else model)
         self.detector_name, self.threshold, self.threads = detector, threshold, threads
         # Longer side of the photo the detector sees (None: the detector's own default).
         self.detect_size = detect_size

@@ -49,10 +49,10 @@ ROW_SCHEMA = pa.schema([
 class KeypointBatches:
     """Ray Data callable class: a batch of encoded files (columns bytes, path) -> detect's rows."""
 
-    def __init__(self, model: str, threshold: float, detect_size: int | None, refine: int, scheme: str | None,
-                 threads: int):
-        self.keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, refine=refine,
-                                         threads=threads)
+    def __init__(self, model: str, threshold: float, detect_size: int | None, flip_test: bool, refine: int,
+                 scheme: str | None, threads: int):
+        self.keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test,
+                                         refine=refine, threads=threads)
         self.scheme = scheme
 
     def _keypoints(self, image: np.ndarray) -> dict:
@@ -94,13 +94,14 @@ def _reachable(address: str, seconds: float = 5.0) -> None:
 
 def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float = 0.6, refine: int = 0,
                      scheme: str | None = None, cpus_per_worker: int = 1, batch_size: int = 16,
-                     detect_size: int | None = None):
+                     detect_size: int | None = None, flip_test: bool = True):
     """A lazy ``ray.data.Dataset`` of detect's rows (ROW_SCHEMA) for every image under ``inputs``.
 
     inputs: files or folders (searched recursively; names starting with . or _ are skipped),
     local or any URI pyarrow reads. Each actor runs the models on ``cpus_per_worker`` threads;
     the pool starts with as many actors as the cluster's CPUs hold."""
-    FaceKeypointer(model=model, threads=1).check_scheme(scheme)  # a bad model or scheme fails here, not in a worker
+    # A bad model, scheme or flip test fails here, not in a worker.
+    FaceKeypointer(model=model, threads=1, flip_test=flip_test).check_scheme(scheme)
     for item in inputs:
         if not _is_uri(item) and not Path(item).exists():
             raise FacepointsError(f"{item}: not found")
@@ -112,8 +113,8 @@ def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float 
     workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // cpus_per_worker)
     return files.map_batches(
         KeypointBatches,
-        fn_constructor_kwargs=dict(model=model, threshold=threshold, detect_size=detect_size, refine=refine,
-                                   scheme=scheme, threads=cpus_per_worker),
+        fn_constructor_kwargs=dict(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test,
+                                   refine=refine, scheme=scheme, threads=cpus_per_worker),
         batch_size=batch_size,
         batch_format="numpy",
         num_cpus=cpus_per_worker,

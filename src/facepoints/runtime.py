@@ -50,10 +50,30 @@ def cpu_session(path: str | Path, threads: int | None = None) -> ort.InferenceSe
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-class KeypointModel:
-    """A keypoint model and its metadata: scheme, input size, channels, framing."""
+class FlipTest:
+    """Test-time flip: average a model's points with its points on the mirrored crop, mapped back.
 
-    def __init__(self, path: str | Path, threads: int | None = None):
+    In a label frame offset by ``axis_offset`` from pixel centres, mirroring maps x to
+    (W - 1 + 2 * axis_offset) - x; ``permutation`` swaps left and right keypoints. The torch twin,
+    models.wrappers.FlipAveraged, does the same inside the graph while training validates."""
+
+    def __init__(self, permutation, axis_offset: float):
+        self.permutation = np.asarray(permutation, np.int64)
+        self.axis_offset = float(axis_offset)
+
+    def average(self, direct: np.ndarray, mirrored: np.ndarray, width: int) -> np.ndarray:
+        mirrored = mirrored[:, self.permutation]
+        axis = (width - 1) + 2 * self.axis_offset
+        return (direct + np.stack([axis - mirrored[..., 0], mirrored[..., 1]], -1)) / 2
+
+
+class KeypointModel:
+    """A keypoint model and its metadata: scheme, input size, channels, framing.
+
+    ``flip_test`` (default on) averages each face with its mirror image, for models whose file
+    leaves that to the runtime: about 0.001 lower NME for twice the model's time per face."""
+
+    def __init__(self, path: str | Path, threads: int | None = None, flip_test: bool = True):
         self.path = resolve_model_path(path)
         try:
             self.session = cpu_session(self.path, threads)
@@ -70,8 +90,18 @@ class KeypointModel:
             self.framing = Framing.from_dict(self.metadata["framing"])
             # Where the training labels' origin sat relative to pixel centres (1-based labels: +1).
             self.label_offset = float(self.metadata.get("label_offset", 0.0))
+            flip = self.metadata.get("flip_test")
+            self.flip_test = FlipTest(flip["permutation"], flip["axis_offset"]) if flip and flip_test else None
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"{self.path}: facepoints metadata is incomplete or of another version ({e})") from None
+        if not flip_test and not flip and self._flip_in_graph():
+            raise ModelError(f"{self.path}: this model averages each face with its mirror inside its graph, "
+                             "so it cannot run without flip test")
+
+    def _flip_in_graph(self) -> bool:
+        """Ensembles, split models and files exported before flip test moved to the runtime."""
+        config = self.metadata.get("config")
+        return bool(json.loads(config).get("flip_tta")) if isinstance(config, str) else False
 
     def predict(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """uint8 (N, H, W) or (N, H, W, C) images of the model's size -> (N, K, 2) float32."""
@@ -81,8 +111,13 @@ class KeypointModel:
         expected = (*self.image_size, self.channels)
         if images.shape[1:] != expected:
             raise ModelError(f"{self.path}: expects images of shape {expected}, got {images.shape[1:]}")
-        batches = [
-            self.session.run(None, {"images": images[i : i + batch_size].transpose(0, 3, 1, 2).astype(np.float32) / 255.0})[0]
-            for i in range(0, len(images), batch_size)
-        ]
+        batches = [self._run(images[i : i + batch_size].transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
+                   for i in range(0, len(images), batch_size)]
         return np.concatenate(batches) if batches else np.zeros((0, self.scheme.num_keypoints, 2), np.float32)
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        """Float NCHW crops -> points; with flip test, the crops and their mirrors in one call."""
+        if self.flip_test is None:
+            return self.session.run(None, {"images": batch})[0]
+        both = self.session.run(None, {"images": np.concatenate([batch, batch[..., ::-1]])})[0]
+        return self.flip_test.average(both[: len(batch)], both[len(batch) :], batch.shape[-1])

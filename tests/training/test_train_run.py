@@ -82,6 +82,10 @@ def test_run_folder_holds_a_usable_model(tmp_path, fkd_dir):
     onnx_pred = KeypointModel(out).predict(val.images)
     from facepoints.evaluation import kaggle_rmse
     assert kaggle_rmse(onnx_pred, val.points, val.mask) == pytest.approx(result["val"]["rmse"], abs=1e-3)
+    # The file holds one pass; the runtime adds the mirrored one (training's FlipAveraged), or not.
+    one_pass = KeypointModel(out, flip_test=False).predict(val.images)
+    assert kaggle_rmse(one_pass, val.points, val.mask) == pytest.approx(result["val_without_flip_tta"]["rmse"], abs=1e-3)
+    assert np.abs(one_pass - onnx_pred).mean() > 0.01
 
 
 def test_killed_run_resumes_from_its_last_checkpoint(tmp_path, fkd, monkeypatch):

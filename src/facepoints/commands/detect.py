@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from facepoints.commands.batch import each_image
-from facepoints.commands.options import DETECT_SIZE, THRESHOLD
+from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -45,6 +45,7 @@ def detect(
     model: str = typer.Option("ibug68", help="model.onnx, a run folder, or a bundled model name (ibug68; ibug68-fast: 2.5-5x faster per face, slightly less accurate; fkd15)."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
+    flip_test: bool = FLIP_TEST,
     refine: Optional[int] = typer.Option(None, min=0, max=3, help="Extra passes framed from the model's own "
                                          "keypoints (default: 0, or 1 with --box)."),
     example: bool = typer.Option(False, help="Run on the bundled example photo."),
@@ -58,7 +59,7 @@ def detect(
     if not paths:
         raise typer.BadParameter("give at least one image, folder, - or --example")
     boxes = [parse_box(box)] if box else None
-    keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size,
+    keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test,
                                 refine=refine if refine is not None else int(bool(box)))
     keypointer.check_scheme(scheme)
     if draw is not None:

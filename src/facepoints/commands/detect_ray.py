@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from facepoints.commands.options import DETECT_SIZE, THRESHOLD
+from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
 from facepoints.errors import FacepointsError
 
 
@@ -19,6 +19,7 @@ def detect_ray(
     model: str = typer.Option("ibug68", help="Bundled model name, or a model.onnx at the same path on every node."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
+    flip_test: bool = FLIP_TEST,
     refine: int = typer.Option(0, min=0, max=3, help="Extra passes framed from the model's own keypoints."),
     cpus_per_worker: int = typer.Option(1, min=1, help="CPUs (model threads) of each worker; the pool fills the cluster."),
 ):
@@ -34,8 +35,8 @@ def detect_ray(
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
     connect(address)
-    dataset = keypoint_dataset(inputs, model=model, threshold=threshold, detect_size=detect_size, refine=refine,
-                               scheme=scheme, cpus_per_worker=cpus_per_worker)
+    dataset = keypoint_dataset(inputs, model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test,
+                               refine=refine, scheme=scheme, cpus_per_worker=cpus_per_worker)
     images, failed = write_rows(dataset, out, format)
 
     from facepoints.cli import errors

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from facepoints.commands.batch import each_image
 from facepoints.commands.detect import IMAGE_SUFFIXES, collect_inputs
-from facepoints.commands.options import DETECT_SIZE, THRESHOLD
+from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
 from facepoints.errors import DataError, FacepointsError
 
 
@@ -35,6 +35,7 @@ def filter_faces(
     model: str = typer.Option("ibug68-fast", help="Keypoint model: bundled name (ibug68-fast; ibug68, a little more accurate on photos), model.onnx or run folder."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
+    flip_test: bool = FLIP_TEST,
 ):
     """Put a filter on every face. Exit 0: all inputs read; 1: some failed; 2: usage error."""
     from facepoints.filters import load_filter
@@ -44,7 +45,7 @@ def filter_faces(
     if (source is None) == (webcam is None):
         raise typer.BadParameter("give INPUT or --webcam, not both")
     effect = load_filter(name)
-    keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size)
+    keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test)
     label = Path(name).stem
     if webcam is not None:
         return _webcam(effect, keypointer, webcam, out, json_out, detect_every, smooth)

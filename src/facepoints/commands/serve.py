@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from facepoints.commands.options import DETECT_SIZE, THRESHOLD
+from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
 from facepoints.errors import FacepointsError
 
 
@@ -21,6 +21,7 @@ def serve(
     model: str = typer.Option("ibug68", help="Keypoint model: bundled name (ibug68; ibug68-fast: 2.5-5x faster per face, slightly less accurate), model.onnx or run folder."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
+    flip_test: bool = FLIP_TEST,
     timeout: float = typer.Option(30.0, min=0.1, help="Seconds a request may take, upload included (then 504)."),
 ):
     """Serve the page at / and the API at /api (docs at /docs) until Ctrl-C."""
@@ -34,7 +35,7 @@ def serve(
     from facepoints.serve.runner import available_cores
 
     resolve_model_path(model)  # a wrong --model is one line here, not a traceback in each worker
-    options = dict(model=model, threshold=threshold, detect_size=detect_size, timeout=timeout,
+    options = dict(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test, timeout=timeout,
                    threads=max(1, available_cores() // workers))
     # Connections past this get 503 from uvicorn itself, before any upload is read.
     limits = dict(host=host, port=port, limit_concurrency=CONNECTION_LIMIT)

@@ -19,11 +19,19 @@ class Detection:
 
 
 def shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """The image area-averaged down so its longer side is at most ``max_side``, and the scale used."""
+    """The image shrunk so its longer side is at most ``max_side``, and the scale used.
+
+    Exact halvings by area-averaging (OpenCV's fast path), then one bilinear step of less than 2x:
+    one area-averaging resize by a fraction took 3.4 ms a 1024-px photo, this 0.4, and YuNet finds
+    the same 337 AFW faces at 640 px (docs/benchmarks.md). Pixel centres map as x * scale."""
     scale = min(1.0, max_side / max(image.shape[:2]))
-    if scale == 1.0:
-        return image, scale
-    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), scale
+    done = 1.0
+    while scale / done <= 0.5:
+        image = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        done /= 2
+    if scale < done:
+        image = cv2.resize(image, None, fx=scale / done, fy=scale / done, interpolation=cv2.INTER_LINEAR)
+    return image, scale
 
 
 def scaled_back(detections: list[Detection], scale: float) -> list[Detection]:

@@ -9,7 +9,8 @@ from torch import nn
 class FlipAveraged(nn.Module):
     """Average a model's prediction with its mirrored prediction on the mirrored image.
 
-    In a label frame offset by ``o`` from pixel centres, mirroring maps x to (W - 1 + 2o) - x."""
+    In a label frame offset by ``o`` from pixel centres, mirroring maps x to (W - 1 + 2o) - x.
+    Training validates with it; exported files leave it to the runtime (runtime.FlipTest)."""
 
     def __init__(self, model: nn.Module, flip_permutation, label_offset: float):
         super().__init__()

@@ -50,7 +50,7 @@ def _errors(*codes: int) -> dict:
 
 
 def create_app(model: str = "ibug68", *, keypointer: FaceKeypointer | None = None, threshold: float = 0.6,
-               detect_size: int | None = None, threads: int | None = None, timeout: float = 30.0, max_waiting: int = 64,
+               detect_size: int | None = None, flip_test: bool = True, threads: int | None = None, timeout: float = 30.0, max_waiting: int = 64,
                max_upload_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS) -> FastAPI:
     """The service as an ASGI app. The keypointer is made (or given) once and shared by all requests.
 
@@ -59,7 +59,8 @@ def create_app(model: str = "ibug68", *, keypointer: FaceKeypointer | None = Non
     """
     threads = threads or available_cores()
     # One ONNX Runtime thread per photo: the pool, not each model call, spreads work over the cores.
-    keypointer = keypointer or FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, threads=1)
+    keypointer = keypointer or FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size,
+                                            flip_test=flip_test, threads=1)
     filters = {name: load_filter(name) for name in FILTER_NAMES}
     schemes = tuple(name for name in SCHEMES if _gives(keypointer, name))
     runner = Runner(threads, timeout, max_waiting)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 from pytorch_lightning.utilities.rank_zero import rank_zero_only
 from safetensors.torch import save_file
 
@@ -87,18 +88,29 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
     with atomic_path(out / "model.safetensors") as tmp:
         state = {k: v.contiguous().clone() for k, v in predictor.state_dict().items()}
         save_file(state, str(tmp), metadata={"config": config.to_json()})
+    graph, flip_test = _runtime_flip_test(predictor)
     export_onnx(
-        predictor, out / "model.onnx", scheme=dataset.scheme.name, image_size=dataset.image_size,
+        graph, out / "model.onnx", scheme=dataset.scheme.name, image_size=dataset.image_size,
         channels=dataset.channels,
         extra={"framing": (dataset.framing or FKD_FRAMING).as_dict(), "label_offset": _pixel_centre_offset(predictor, dataset),
-               "config": config.to_json(),
-               "terms": data_terms(dataset.source)},
+               **flip_test, "config": config.to_json(), "terms": data_terms(dataset.source)},
     )
     metrics = sorted(out.rglob("metrics.csv"))
     if metrics:
         learning_curves(metrics, out / "curves.png")
     write_text_atomic(out / "card.md", model_card(config, dataset, result, _pixel_centre_offset(predictor, dataset)))
     return result
+
+
+def _runtime_flip_test(predictor: nn.Module) -> tuple[nn.Module, dict]:
+    """The graph to export, and the metadata for the flip test the runtime does instead.
+
+    A flip-averaged model exports its bare network, so a user can trade the mirrored pass for
+    speed (runtime.FlipTest); flips inside ensembles and split models stay in the graph."""
+    if not isinstance(predictor, FlipAveraged):
+        return predictor, {}
+    return predictor.model, {"flip_test": {"permutation": predictor.flip_permutation.tolist(),
+                                           "axis_offset": float(predictor.label_offset)}}
 
 
 def _pixel_centre_offset(predictor, dataset: KeypointSet) -> float:
