@@ -10,8 +10,10 @@ from facepoints.imageio import read_image
 
 
 def whole_photo_crop(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
-    """The reference: shrink the whole photo by twice the crop's scale, then warp."""
-    factor = 2.0 * float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    """The reference: shrink the whole photo by area-averaging to within 2x of the crop's scale
+    (by the exact fraction, not in halvings), then warp."""
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    factor = 0.5 ** np.floor(np.log2(0.5 / scale) + 1)
     small = cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
     to_full = np.array([[1 / factor, 0, 0.5 / factor - 0.5], [0, 1 / factor, 0.5 / factor - 0.5], [0, 0, 1]])
     return cv2.warpAffine(small, matrix @ to_full, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -43,8 +45,8 @@ def test_cropping_a_region_matches_shrinking_the_whole_photo(big_face, shift, mo
     monkeypatch.setattr(cv2, "resize", lambda src, *a, **k: resized.append(src.shape) or real_resize(src, *a, **k))
     ours = crop_face(image, matrix, PHOTO_FRAMING.size).astype(float)
     monkeypatch.undo()
-    # Only the region the crop reads was shrunk, not the whole photo.
-    assert len(resized) == 1 and resized[0][0] * resized[0][1] < 0.25 * image.shape[0] * image.shape[1], resized
+    # Only the region the crop reads was shrunk (in halvings), not the whole photo.
+    assert len(resized) == 3 and resized[0][0] * resized[0][1] < 0.25 * image.shape[0] * image.shape[1], resized
     reference = whole_photo_crop(image, matrix, PHOTO_FRAMING.size).astype(float)
     # The two shrinks sample the photo at another phase: a blur apart, never a shift.
     assert np.abs(ours - reference).mean() < 2.0, np.abs(ours - reference).mean()

@@ -8,6 +8,7 @@ from typing import Callable, Protocol
 import cv2
 import numpy as np
 
+from facepoints.crop import area_halvings, halvings_before
 from facepoints.errors import FacepointsError
 
 
@@ -21,16 +22,15 @@ class Detection:
 def shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     """The image shrunk so its longer side is at most ``max_side``, and the scale used.
 
-    Exact halvings by area-averaging (OpenCV's fast path), then one bilinear step of less than 2x:
-    one area-averaging resize by a fraction took 3.4 ms a 1024-px photo, this 0.4, and YuNet finds
-    the same 337 AFW faces at 640 px (docs/benchmarks.md). Pixel centres map as x * scale."""
+    Exact area-averaging halvings, then one bilinear step of less than 2x: one area-averaging
+    resize by a fraction took 3.4 ms a 1024-px photo, this 0.4, and YuNet finds the same 337 AFW
+    faces at 640 px (docs/benchmarks.md). Pixel centres map as (x + 0.5) * scale - 0.5."""
     scale = min(1.0, max_side / max(image.shape[:2]))
-    done = 1.0
-    while scale / done <= 0.5:
-        image = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-        done /= 2
-    if scale < done:
-        image = cv2.resize(image, None, fx=scale / done, fy=scale / done, interpolation=cv2.INTER_LINEAR)
+    halvings = halvings_before(scale)
+    image = area_halvings(image, halvings)
+    rest = scale * 2**halvings
+    if rest < 1.0:
+        image = cv2.resize(image, None, fx=rest, fy=rest, interpolation=cv2.INTER_LINEAR)
     return image, scale
 
 
