@@ -8,6 +8,7 @@ so refinement is off by default and matters most for --box input."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,13 +82,16 @@ class FaceKeypointer:
         # Longer side of the photo the detector sees (None: the detector's own default).
         self.detect_size = detect_size
         self._detector = None
+        self._detector_lock = threading.Lock()  # batch commands call one keypointer from several threads
         self.refine = refine
 
     @property
     def detector(self):
-        if self._detector is None:  # built on first use: --box runs need none
-            sized = {"max_side": self.detect_size} if self.detect_size else {}
-            self._detector = create_detector(self.detector_name, threshold=self.threshold, threads=self.threads, **sized)
+        with self._detector_lock:
+            if self._detector is None:  # built on first use: --box runs need none
+                sized = {"max_side": self.detect_size} if self.detect_size else {}
+                self._detector = create_detector(self.detector_name, threshold=self.threshold, threads=self.threads,
+                                                 **sized)
         return self._detector
 
     def __call__(self, image: np.ndarray, boxes: list[np.ndarray] | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -37,6 +38,11 @@ def resolve_model_path(model: str | Path) -> Path:
     if not path.is_file():
         raise ModelError(f"{model}: no such model file or run folder")
     return path
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def cpu_session(path: str | Path, threads: int | None = None) -> ort.InferenceSession:

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from facepoints.commands.batch import each_image
+from facepoints.commands.batch import each_image, photo_workers
 from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
@@ -59,8 +59,10 @@ def detect(
     if not paths:
         raise typer.BadParameter("give at least one image, folder, - or --example")
     boxes = [parse_box(box)] if box else None
+    workers = photo_workers(len(paths))
     keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test,
-                                refine=refine if refine is not None else int(bool(box)))
+                                refine=refine if refine is not None else int(bool(box)),
+                                threads=1 if workers > 1 else None)
     keypointer.check_scheme(scheme)
     if draw is not None:
         draw.mkdir(parents=True, exist_ok=True)
@@ -73,7 +75,7 @@ def detect(
             write_bytes_atomic(draw / f"{path.stem}.png", encode_image(draw_faces(image, faces, numbers=numbers)))
         return image_json(image, faces)
 
-    results, failures = each_image(paths, "detecting", work)
+    results, failures = each_image(paths, "detecting", work, workers)
 
     document = {"images": results}
     if json_out is not None:

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from facepoints.commands.batch import each_image
+from facepoints.commands.batch import each_image, photo_workers
 from facepoints.commands.detect import IMAGE_SUFFIXES, collect_inputs
 from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
 from facepoints.errors import DataError, FacepointsError
@@ -45,7 +45,9 @@ def filter_faces(
     if (source is None) == (webcam is None):
         raise typer.BadParameter("give INPUT or --webcam, not both")
     effect = load_filter(name)
-    keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test)
+    # A folder's photos are worked on one per core, each with one model thread (photo_workers).
+    keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test,
+                                threads=1 if source is not None and source.is_dir() else None)
     label = Path(name).stem
     if webcam is not None:
         return _webcam(effect, keypointer, webcam, out, json_out, detect_every, smooth)
@@ -85,7 +87,7 @@ def _images(effect, keypointer, paths: list[Path], root: Path, out: Path, json_o
         write_bytes_atomic(target, encode_image(image, target.suffix))
         return {**image_json(image, faces), "output": str(target)}
 
-    results, failures = each_image(paths, "filtering", work)
+    results, failures = each_image(paths, "filtering", work, 1 if single else photo_workers(len(paths)))
     if json_out is not None:
         write_text_atomic(json_out, json.dumps({"images": results}, indent=1))
     errors.print(f"{effect.name}: {len(paths) - failures} image(s) written to {out}" + (f"; {failures} failed" if failures else ""))

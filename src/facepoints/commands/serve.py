@@ -31,8 +31,7 @@ def serve(
         from facepoints.serve.app import CONFIG_VARIABLE, create_app
     except ModuleNotFoundError as e:
         raise FacepointsError(f"{e.name} is not installed; install facepoints[serve] for this command") from None
-    from facepoints.runtime import resolve_model_path
-    from facepoints.serve.runner import available_cores
+    from facepoints.runtime import available_cores, resolve_model_path
 
     resolve_model_path(model)  # a wrong --model is one line here, not a traceback in each worker
     options = dict(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test, timeout=timeout,

@@ -18,11 +18,12 @@ from facepoints.errors import FacepointsError, UnsupportedImageError
 from facepoints.filters import FILTER_NAMES, load_filter
 from facepoints.imageio import DEFAULT_MAX_PIXELS, read_image
 from facepoints.inference import FaceKeypointer, image_json
+from facepoints.runtime import available_cores
 from facepoints.schemes import SCHEMES
 from facepoints.serve.errors import ApiError, error_response
 from facepoints.serve.forms import read_form
 from facepoints.serve.limits import UploadLimit
-from facepoints.serve.runner import Runner, available_cores
+from facepoints.serve.runner import Runner
 
 MAX_UPLOAD_BYTES = 20_000_000
 FORMATS = {"png": (".png", "image/png"), "jpeg": (".jpg", "image/jpeg")}

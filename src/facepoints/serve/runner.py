@@ -9,7 +9,6 @@ when too many are already waiting a new one gets 503 at once."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -17,10 +16,6 @@ from typing import TypeVar
 from facepoints.serve.errors import ApiError
 
 T = TypeVar("T")
-
-
-def available_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 class Runner:
