@@ -556,7 +556,7 @@ def main() -> None:
     eval_scheme = "ibug68" if schemes <= {"ibug68"} else next(s for s in schemes if s != "ibug68")
     faces = load_faces(args.data, args.split)
     args.out.mkdir(parents=True, exist_ok=True)
-    results = {"versions": versions(), "model": args.model, "detect_size": args.detect_size, "split": str(args.split) if args.split else None,
+    results = {"versions": versions(), "model": args.model, "detect_size": args.detect_size, "flip_test": args.flip_test, "split": str(args.split) if args.split else None,
                "eval_scheme": eval_scheme, "threshold": args.threshold, "refine": args.refine, "ort_spinning": args.spin,
                "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
                "failed": failed, "sets": {}, "speed": {}}
