@@ -99,7 +99,7 @@ def crop_face(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
 
 
 def halvings_before(scale: float) -> int:
-    """How many halvings leave a shrink by ``scale`` (< 1) a shrink by less than 2."""
+    """How many halvings leave a shrink by ``scale`` (at most 1) a shrink by less than 2."""
     count = 0
     while scale * 2**count <= 0.5:
         count += 1

@@ -77,7 +77,7 @@ class KeypointModel:
     """A keypoint model and its metadata: scheme, input size, channels, framing.
 
     ``flip_test`` (default on) averages each face with its mirror image, for models whose file
-    leaves that to the runtime: about 0.001 lower NME for twice the model's time per face."""
+    leaves that to the runtime: about 0.001 lower NME for 1.6-2x the model's time per face."""
 
     def __init__(self, path: str | Path, threads: int | None = None, flip_test: bool = True):
         self.path = resolve_model_path(path)

@@ -28,7 +28,7 @@ def image_entry(source, path: str, work: Callable[[np.ndarray], dict]) -> tuple[
 
 def photo_workers(count: int) -> int:
     """Photos to work on at once for ``count`` inputs: one per core, each running the models on one
-    thread, gave 1.4-1.9x the photos a second of one photo at a time on every core (2 cores,
+    thread, gave 1.3-1.6x the photos a second of one photo at a time on every core (2 cores,
     docs/benchmarks.md); a single photo gets every core."""
     from facepoints.runtime import available_cores  # ONNX Runtime loads with the first photo, not the CLI
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 from pytorch_lightning.utilities.rank_zero import rank_zero_only
 from safetensors.torch import save_file
+from torch import nn
 
 from facepoints import __version__
 from facepoints.data import KeypointSet
