@@ -9,7 +9,8 @@ import yuface
 from facepoints.data.landmarks import read_landmark_csv
 from facepoints.detectors import create_detector
 from facepoints.detectors.base import shrink
-from facepoints.detectors.yunet import MAX_SIDE
+from facepoints.detectors.yunet import MAX_SIDE, YuNet
+from facepoints.errors import FacepointsError
 from facepoints.imageio import read_image
 
 
@@ -62,7 +63,11 @@ def test_blank_and_tiny_images_give_no_faces(yunet):
 
 
 def test_commands_default_detect_size_is_the_detectors():
-    """The CLI spells 640 out so that it starts without OpenCV: it must stay YuNet's own default."""
+    """The CLI spells 640 and its limits out so that it starts without OpenCV: they must stay
+    YuNet's own, which the Python API meets with a one-line error."""
     from facepoints.commands.options import DETECT_SIZE
+    from facepoints.detectors.yunet import SIDE_LIMITS
 
-    assert DETECT_SIZE.default == MAX_SIDE
+    assert DETECT_SIZE.default == MAX_SIDE and (DETECT_SIZE.min, DETECT_SIZE.max) == SIDE_LIMITS
+    with pytest.raises(FacepointsError, match="detect_size must be 64-8192 px, not 10"):
+        YuNet(max_side=10)

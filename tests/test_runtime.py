@@ -76,26 +76,25 @@ def test_model_with_foreign_metadata_is_a_one_line_model_error(tmp_path):
 
 def test_flip_test_is_the_runtimes_choice_unless_the_graph_holds_it(tmp_path, fkd_dir):
     """Bundled files hold one pass and the flip's permutation and axis; flip test averages in the
-    mirrored pass. A file whose graph averages itself (ensembles, split models, older exports)
-    runs as it is, and refuses to run without flip test rather than silently keep it."""
-    import json
-
-    import onnx
-
-    from facepoints.runtime import bundled_model_path
+    mirrored pass. A file exported with the flip inside its graph (as before 2026-12-04) gives
+    the same points, and refuses to run without flip test rather than silently keep it."""
+    from facepoints.explain.model import ExplainableModel
+    from facepoints.export import export_onnx
+    from facepoints.models.wrappers import FlipAveraged
 
     ks = read_fkd_training(fkd_dir / "training.zip").subset(slice(0, 400))
-    flipped = KeypointModel("fkd15", flip_test=True).predict(ks.images)
+    bundled = KeypointModel("fkd15")
+    flipped = bundled.predict(ks.images)
     one_pass = KeypointModel("fkd15", flip_test=False).predict(ks.images)
     assert kaggle_rmse(flipped, ks.points, ks.mask) < kaggle_rmse(one_pass, ks.points, ks.mask)
 
-    model = onnx.load(str(bundled_model_path("fkd15")))
-    for prop in model.metadata_props:
-        if prop.key == "facepoints":
-            meta = json.loads(prop.value)
-            del meta["flip_test"]  # as the older exports recorded it
-            prop.value = json.dumps(meta)
-    onnx.save(model, str(tmp_path / "in_graph.onnx"))
-    np.testing.assert_allclose(KeypointModel(tmp_path / "in_graph.onnx").predict(ks.images[:8]), one_pass[:8], atol=1e-4)
+    # The old export: the same network (from its half-precision weights) with the flip in the graph.
+    network = ExplainableModel("fkd15").network
+    metadata = {k: v for k, v in bundled.metadata.items() if k not in ("flip_test", "scheme", "image_size", "channels")}
+    in_graph = FlipAveraged(network, bundled.flip.permutation, bundled.flip.axis_offset)
+    export_onnx(in_graph, tmp_path / "in_graph.onnx", scheme="fkd15", image_size=(96, 96), channels=1, extra=metadata)
+    old = KeypointModel(tmp_path / "in_graph.onnx")
+    assert old.flip is None
+    assert np.abs(old.predict(ks.images[:32]) - flipped[:32]).max() < 0.05
     with pytest.raises(ModelError, match="in_graph.onnx: this model averages each face with its mirror inside its graph"):
         KeypointModel(tmp_path / "in_graph.onnx", flip_test=False)

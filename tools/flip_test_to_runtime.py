@@ -63,6 +63,9 @@ def network_between(model: onnx.ModelProto, crops: str, points: str) -> onnx.Mod
 
 def move_flip_test(path: Path) -> None:
     model = onnx.load(str(path))
+    if "flip_test" in KeypointModel(path).metadata:
+        print(f"{path}: flip test is already the runtime's; left as it is")
+        return
     crops, points, permutation, axis_offset = flip_averaging_cut(model.graph)
     network = network_between(model, crops, points)
     metadata = json.loads(next(p.value for p in model.metadata_props if p.key == METADATA_KEY))

@@ -70,7 +70,10 @@ def parse_box(text: str) -> np.ndarray:
 
 
 class FaceKeypointer:
-    """Detector + keypoint model. Call it on an RGB uint8 image; get a Face per face found."""
+    """Detector + keypoint model. Call it on an RGB uint8 image; get a Face per face found.
+
+    ``threads`` and ``flip_test`` apply to a model given by name or path; a model object comes
+    as it was made."""
 
     def __init__(self, model: str | KeypointModel = "ibug68", detector: str = "yunet", threshold: float = 0.6,
                  refine: int = 0, threads: int | None = None, detect_size: int | None = None,

@@ -46,13 +46,13 @@ def available_cores() -> int:
 
 
 def cpu_session(path: str | Path, threads: int | None = None) -> ort.InferenceSession:
-    """An ONNX Runtime CPU session on ``threads`` threads (default: one per core)."""
+    """An ONNX Runtime CPU session on ``threads`` threads (default: one per core this process may
+    use; ONNX Runtime's own default counts the machine's, ignoring `taskset`)."""
     options = ort.SessionOptions()
     # Idle threads that spin cost 6x per call when anything else shares the cores.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    if threads:
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
+    options.intra_op_num_threads = threads or available_cores()
+    options.inter_op_num_threads = 1
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
@@ -96,16 +96,21 @@ class KeypointModel:
             self.framing = Framing.from_dict(self.metadata["framing"])
             # Where the training labels' origin sat relative to pixel centres (1-based labels: +1).
             self.label_offset = float(self.metadata.get("label_offset", 0.0))
-            flip = self.metadata.get("flip_test")
-            self.flip_test = FlipTest(flip["permutation"], flip["axis_offset"]) if flip and flip_test else None
+            record = self.metadata.get("flip_test")
+            # The flip this runtime does (None: off, or none to do); ``flip_test`` is what was asked.
+            self.flip = FlipTest(record["permutation"], record["axis_offset"]) if record and flip_test else None
+            in_graph = not record and self._flip_in_graph()
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"{self.path}: facepoints metadata is incomplete or of another version ({e})") from None
-        if not flip_test and not flip and self._flip_in_graph():
+        if in_graph and not flip_test:
             raise ModelError(f"{self.path}: this model averages each face with its mirror inside its graph, "
                              "so it cannot run without flip test")
 
     def _flip_in_graph(self) -> bool:
-        """Ensembles, split models and files exported before flip test moved to the runtime."""
+        """Ensembles and split models say so; files exported before 2026-12-04, when flip test
+        moved to the runtime, kept it in the graph whenever their config asked for it."""
+        if "flip_in_graph" in self.metadata:
+            return bool(self.metadata["flip_in_graph"])
         config = self.metadata.get("config")
         return bool(json.loads(config).get("flip_tta")) if isinstance(config, str) else False
 
@@ -123,7 +128,7 @@ class KeypointModel:
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         """Float NCHW crops -> points; with flip test, the crops and their mirrors in one call."""
-        if self.flip_test is None:
+        if self.flip is None:
             return self.session.run(None, {"images": batch})[0]
         both = self.session.run(None, {"images": np.concatenate([batch, batch[..., ::-1]])})[0]
-        return self.flip_test.average(both[: len(batch)], both[len(batch) :], batch.shape[-1])
+        return self.flip.average(both[: len(batch)], both[len(batch) :], batch.shape[-1])

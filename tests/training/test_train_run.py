@@ -175,3 +175,20 @@ def test_photo_recipe_is_the_bundled_model_and_other_models_drop_its_options():
     assert recipe("photo68", model_cfg={"width": 32}).model_cfg == {"width": 32}
     lenet = recipe("photo68", model="lenet5")
     assert create_model(lenet.model, 68, in_chans=3, image_size=128, **lenet.model_cfg) is not None
+
+
+def test_exports_leave_flip_test_to_the_runtime_unless_it_sits_inside_an_ensemble():
+    from facepoints.models.wrappers import Ensemble, FlipAveraged
+    from facepoints.schemes import get_scheme
+    from facepoints.training.run import _runtime_flip_test
+
+    permutation = get_scheme("fkd15").flip_permutation()
+    flipped = FlipAveraged(create_model("lenet5", 15, 1, 96), permutation, 0.5)
+    graph, record = _runtime_flip_test(flipped)
+    assert graph is flipped.model
+    assert record == {"flip_test": {"permutation": list(permutation), "axis_offset": 0.5}}
+    # Members learn their own flip axes, so an ensemble's averages stay inside its graph.
+    ensemble = Ensemble([FlipAveraged(create_model("lenet5", 15, 1, 96), permutation, o) for o in (0.5, 0.4)])
+    assert _runtime_flip_test(ensemble) == (ensemble, {"flip_in_graph": True})
+    plain = create_model("lenet5", 15, 1, 96)
+    assert _runtime_flip_test(plain) == (plain, {"flip_in_graph": False})

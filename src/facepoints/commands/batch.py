@@ -3,9 +3,10 @@ skipped, a progress bar over the lot."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 from rich.progress import Progress
@@ -49,13 +50,27 @@ def each_image(paths: list[Path], label: str, work: Callable[[Path, np.ndarray],
     try:
         with Progress(console=errors, transient=True, disable=len(paths) < 2) as progress:
             task = progress.add_task(label, total=len(paths))
-            entries = pool.map(lambda path: image_entry(path, str(path), lambda image: work(path, image)), paths)
-            for entry, ok in entries:
+            def one(path: Path) -> tuple[dict, bool]:
+                return image_entry(path, str(path), lambda image: work(path, image))
+
+            for entry, ok in _in_order(pool, one, paths, window=2 * workers):
                 if not ok:
                     failures += 1
                     errors.print(f"[red]error:[/red] {escape(entry['error'])}", highlight=False, soft_wrap=True)
                 results.append(entry)
                 progress.advance(task)
-    finally:  # on Ctrl-C or an error, photos not yet started are dropped, not waited for
+    finally:  # on Ctrl-C or an error, queued photos are dropped; those being worked on finish
         pool.shutdown(wait=False, cancel_futures=True)
     return results, failures
+
+
+def _in_order(pool: ThreadPoolExecutor, function: Callable, items: list, window: int) -> Iterator:
+    """``function(item)`` for every item on ``pool``, in the items' order, with at most
+    ``window`` submitted and not yet taken: a million photos are not all queued at once."""
+    pending: deque[Future] = deque()
+    for item in items:
+        pending.append(pool.submit(function, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()

@@ -45,20 +45,22 @@ def filter_faces(
     if (source is None) == (webcam is None):
         raise typer.BadParameter("give INPUT or --webcam, not both")
     effect = load_filter(name)
-    # A folder's photos are worked on one per core, each with one model thread (photo_workers).
-    keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test,
-                                threads=1 if source is not None and source.is_dir() else None)
     label = Path(name).stem
+    if source is not None:
+        if not source.exists():
+            raise DataError(source, "input not found")
+        source = source.resolve()  # `.` and `..` have names to build the default output from
+    photos = collect_inputs([str(source)]) if source is not None and source.is_dir() else []
+    workers = photo_workers(len(photos))  # a folder's photos: one per core, one model thread each
+    keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test,
+                                threads=1 if workers > 1 else None)
     if webcam is not None:
         return _webcam(effect, keypointer, webcam, out, json_out, detect_every, smooth)
-    if not source.exists():
-        raise DataError(source, "input not found")
-    source = source.resolve()  # `.` and `..` have names to build the default output from
     if source.is_dir():
         out = out or source.with_name(f"{source.name}_{label}")
         if out.resolve() == source or source in out.resolve().parents:
             raise FacepointsError(f"{out}: the output folder must not be the input folder or inside it")
-        failures = _images(effect, keypointer, collect_inputs([str(source)]), source, out, json_out)
+        failures = _images(effect, keypointer, photos, source, out, json_out, workers)
     elif source.suffix.lower() in VIDEO_SUFFIXES:
         out = out or source.with_name(f"{source.stem}_{label}{source.suffix}")
         failures = filter_video(effect, keypointer, source, out, json_out, detect_every, smooth)
@@ -73,7 +75,8 @@ def filter_faces(
         raise typer.Exit(1)
 
 
-def _images(effect, keypointer, paths: list[Path], root: Path, out: Path, json_out: Optional[Path], single: bool = False) -> int:
+def _images(effect, keypointer, paths: list[Path], root: Path, out: Path, json_out: Optional[Path], workers: int = 1,
+            single: bool = False) -> int:
     """Filter each image; a bad one is reported and skipped. Returns how many failed."""
     from facepoints.cli import errors
     from facepoints.draw import encode_image
@@ -87,7 +90,7 @@ def _images(effect, keypointer, paths: list[Path], root: Path, out: Path, json_o
         write_bytes_atomic(target, encode_image(image, target.suffix))
         return {**image_json(image, faces), "output": str(target)}
 
-    results, failures = each_image(paths, "filtering", work, 1 if single else photo_workers(len(paths)))
+    results, failures = each_image(paths, "filtering", work, workers)
     if json_out is not None:
         write_text_atomic(json_out, json.dumps({"images": results}, indent=1))
     errors.print(f"{effect.name}: {len(paths) - failures} image(s) written to {out}" + (f"; {failures} failed" if failures else ""))

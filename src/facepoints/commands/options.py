@@ -15,5 +15,5 @@ DETECT_SIZE = typer.Option(
 FLIP_TEST = typer.Option(
     True, "--flip-test/--no-flip-test",
     help="Average each face's keypoints with those found on its mirror image: slightly more accurate "
-         "(NME about 0.001 lower), at twice the keypoint model's time.",
+         "(NME about 0.001 lower), at 1.6-2x the keypoint model's time.",
 )

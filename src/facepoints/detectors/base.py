@@ -23,8 +23,9 @@ def shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     """The image shrunk so its longer side is at most ``max_side``, and the scale used.
 
     Exact area-averaging halvings, then one bilinear step of less than 2x: one area-averaging
-    resize by a fraction took 3.4 ms a 1024-px photo, this 0.4, and YuNet finds the same 337 AFW
-    faces at 640 px (docs/benchmarks.md). Pixel centres map as (x + 0.5) * scale - 0.5."""
+    resize by a fraction took 2.5 ms an AFW photo, this 0.4, and YuNet finds the same 337 AFW
+    faces at 640 px (docs/benchmarks.md). Pixel centres map as (x + 0.5) * scale - 0.5 exactly;
+    after several halvings a side may round to ``max_side`` + 1."""
     scale = min(1.0, max_side / max(image.shape[:2]))
     halvings = halvings_before(scale)
     image = area_halvings(image, halvings)

@@ -15,12 +15,14 @@ import cv2
 import numpy as np
 
 from facepoints.detectors.base import Detection, register_detector, scaled_back, shrink
+from facepoints.errors import FacepointsError
 from facepoints.runtime import cpu_session
 
 # YuNet was trained at VGA-like sizes: larger photos are shrunk for detection and the results
 # scaled back. 640 px found all 337 AFW faces, as 960 px did, at 2.3x the speed (benchmarks/detectors.py);
 # a face must keep about 10 px in the shrunk photo, so crowds in large photos need more.
 MAX_SIDE = 640
+SIDE_LIMITS = (64, 8192)  # what max_side may be: faces vanish below, memory runs out above
 STRIDES = (8, 16, 32)
 # libfacedetection's detection_output: overlap threshold, candidates into NMS, faces out of it.
 NMS_IOU, MAX_CANDIDATES, MAX_FACES = 0.3, 1000, 100
@@ -33,6 +35,8 @@ def model_path() -> Path:
 @register_detector("yunet")
 class YuNet:
     def __init__(self, threshold: float = 0.6, threads: int | None = None, max_side: int = MAX_SIDE):
+        if not SIDE_LIMITS[0] <= max_side <= SIDE_LIMITS[1]:
+            raise FacepointsError(f"detect_size must be {SIDE_LIMITS[0]}-{SIDE_LIMITS[1]} px, not {max_side}")
         self.threshold, self.max_side = threshold, max_side
         self.session = cpu_session(model_path(), threads)
         self.outputs = [o.name for o in self.session.get_outputs()]

@@ -108,7 +108,8 @@ def _runtime_flip_test(predictor: nn.Module) -> tuple[nn.Module, dict]:
     A flip-averaged model exports its bare network, so a user can trade the mirrored pass for
     speed (runtime.FlipTest); flips inside ensembles and split models stay in the graph."""
     if not isinstance(predictor, FlipAveraged):
-        return predictor, {}
+        nested = any(isinstance(m, FlipAveraged) for m in predictor.modules())
+        return predictor, {"flip_in_graph": nested}
     return predictor.model, {"flip_test": {"permutation": predictor.flip_permutation.tolist(),
                                            "axis_offset": float(predictor.label_offset)}}
 
