@@ -168,6 +168,22 @@ def test_photos_worked_on_at_once_come_back_as_one_at_a_time_gives_them(tmp_path
     assert at_once == one_at_a_time
 
 
+def test_cli_skips_the_mirrored_pass_when_asked(tmp_path):
+    """--no-flip-test reaches the model: one pass moves the points a little, not off the face."""
+    from typer.testing import CliRunner
+
+    from facepoints.cli import app
+
+    points = {}
+    for flag in ("--flip-test", "--no-flip-test"):
+        out = tmp_path / f"{flag}.json"
+        result = CliRunner().invoke(app, ["detect", "--example", "--model", "ibug68-fast", flag, "--json", str(out)])
+        assert result.exit_code == 0, result.output
+        points[flag] = np.array(json.loads(out.read_text())["images"][0]["faces"][0]["keypoints"])
+    moved = np.linalg.norm(points["--flip-test"] - points["--no-flip-test"], axis=1).mean()
+    assert 0.1 < moved < 5, moved
+
+
 def test_cli_usage_errors(tmp_path):
     run = lambda *a: subprocess.run([sys.executable, "-m", "facepoints.cli", "detect", *a], capture_output=True, text=True)
     assert run().returncode == 2
