@@ -168,6 +168,21 @@ def test_photos_worked_on_at_once_come_back_as_one_at_a_time_gives_them(tmp_path
     assert at_once == one_at_a_time
 
 
+def test_overlays_of_photos_with_one_name_in_two_folders_are_both_kept(tmp_path):
+    for folder in ("a", "b/c"):
+        (tmp_path / "in" / folder).mkdir(parents=True)
+        Image.open(example_photo()).save(tmp_path / "in" / folder / "face.jpg")
+    Image.open(example_photo()).rotate(90, expand=True).save(tmp_path / "in" / "b/c/face.jpg")
+    proc = subprocess.run([sys.executable, "-m", "facepoints.cli", "detect", str(tmp_path / "in"),
+                           "--draw", str(tmp_path / "drawn"), "--json", str(tmp_path / "faces.json")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    drawn = sorted(p.relative_to(tmp_path / "drawn").as_posix() for p in (tmp_path / "drawn").rglob("*.png"))
+    assert drawn == ["a/face.png", "b/c/face.png"]
+    assert Image.open(tmp_path / "drawn/a/face.png").size == (512, 600)
+    assert Image.open(tmp_path / "drawn/b/c/face.png").size == (600, 512)
+
+
 def test_cli_skips_the_mirrored_pass_when_asked(tmp_path):
     """--no-flip-test reaches the model: one pass moves the points a little, not off the face."""
     from typer.testing import CliRunner

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -35,11 +36,25 @@ def collect_inputs(inputs: list[str]) -> list[Path]:
     return paths
 
 
+def overlay_names(paths: list[Path]) -> dict[Path, Path]:
+    """Each input's overlay inside --draw: ``<name>.png``, or where two photos share a name, its
+    path below the inputs' common folder, so that neither overwrites the other."""
+    flat = {path: Path(f"{path.stem}.png") for path in paths}
+    if len(set(flat.values())) == len({path.resolve() for path in paths}):
+        return flat
+    try:
+        root = Path(os.path.commonpath([path.resolve().parent for path in paths]))
+    except ValueError:  # Windows drives share no folder: number the photos instead
+        return {path: Path(f"{index}_{path.stem}.png") for index, path in enumerate(dict.fromkeys(paths))}
+    return {path: path.resolve().relative_to(root).with_suffix(".png") for path in paths}
+
+
 def detect(
     inputs: list[str] = typer.Argument(None, help="Images, folders (searched recursively) or - for paths on stdin."),
     scheme: Optional[str] = typer.Option(None, help="Keypoints to report: ibug68, fkd15 or celeba5 (default: the model's)."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results to this JSON file."),
-    draw: Optional[Path] = typer.Option(None, help="Folder for overlay pictures."),
+    draw: Optional[Path] = typer.Option(None, help="Folder for overlay pictures, <name>.png each (photos that "
+                                        "share a name keep their folders below the inputs' common one)."),
     numbers: bool = typer.Option(False, help="Number the keypoints in overlays."),
     box: Optional[str] = typer.Option(None, help="x,y,w,h of the face: skip detection."),
     model: str = typer.Option("ibug68", help="model.onnx, a run folder, or a bundled model name (ibug68; ibug68-fast: 2.5-5x faster per face, slightly less accurate; fkd15)."),
@@ -66,13 +81,14 @@ def detect(
     keypointer.check_scheme(scheme)
     if draw is not None:
         draw.mkdir(parents=True, exist_ok=True)
+        overlays = overlay_names(paths)
 
     from facepoints.cli import console, errors
 
     def work(path: Path, image) -> dict:
         faces = keypointer(image, boxes=boxes, scheme=scheme)
         if draw is not None:
-            write_bytes_atomic(draw / f"{path.stem}.png", encode_image(draw_faces(image, faces, numbers=numbers)))
+            write_bytes_atomic(draw / overlays[path], encode_image(draw_faces(image, faces, numbers=numbers)))
         return image_json(image, faces)
 
     results, failures = each_image(paths, "detecting", work, workers)
