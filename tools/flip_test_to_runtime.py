@@ -62,18 +62,18 @@ def network_between(model: onnx.ModelProto, crops: str, points: str) -> onnx.Mod
 
 
 def move_flip_test(path: Path) -> None:
-    model = onnx.load(str(path))
-    if "flip_test" in KeypointModel(path).metadata:
+    old = KeypointModel(path)
+    if "flip_test" in old.metadata:
         print(f"{path}: flip test is already the runtime's; left as it is")
         return
+    model = onnx.load(str(path))
     crops, points, permutation, axis_offset = flip_averaging_cut(model.graph)
     network = network_between(model, crops, points)
-    metadata = json.loads(next(p.value for p in model.metadata_props if p.key == METADATA_KEY))
-    metadata["flip_test"] = {"permutation": permutation.tolist(), "axis_offset": axis_offset}
+    metadata = {**old.metadata, "flip_test": {"permutation": permutation.tolist(), "axis_offset": axis_offset}}
     network.metadata_props.add(key=METADATA_KEY, value=json.dumps(metadata))
 
-    crops_in = np.random.default_rng(0).integers(0, 256, (4, *KeypointModel(path).image_size, metadata["channels"]), np.uint8)
-    before = KeypointModel(path).predict(crops_in)
+    crops_in = np.random.default_rng(0).integers(0, 256, (4, *old.image_size, old.channels), np.uint8)
+    before = old.predict(crops_in)
     with atomic_path(path) as tmp:
         onnx.save(network, str(tmp))
         after = KeypointModel(tmp).predict(crops_in)

@@ -100,7 +100,7 @@ def crop_face(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
 
 
 def halvings_before(scale: float) -> int:
-    """How many halvings leave a shrink by ``scale`` (0 < scale <= 1) a shrink by less than 2."""
+    """How many halvings leave a scaling by ``scale`` (> 0; none for scale > 0.5) a shrink by less than 2."""
     if not scale > 0:
         raise ValueError(f"a shrink by {scale} is not a shrink")
     return max(0, math.floor(math.log2(0.5 / scale)) + 1)

@@ -40,13 +40,14 @@ def overlay_names(paths: list[Path]) -> dict[Path, Path]:
     """Each input's overlay inside --draw: ``<name>.png``, or where two photos share a name, its
     path below the inputs' common folder, so that neither overwrites the other."""
     flat = {path: Path(f"{path.stem}.png") for path in paths}
-    if len(set(flat.values())) == len({path.resolve() for path in paths}):
+    resolved = {path: path.resolve() for path in paths}
+    if len(set(flat.values())) == len(set(resolved.values())):
         return flat
     try:
-        root = Path(os.path.commonpath([path.resolve().parent for path in paths]))
+        root = Path(os.path.commonpath([full.parent for full in resolved.values()]))
     except ValueError:  # Windows drives share no folder: number the photos instead
-        return {path: Path(f"{index}_{path.stem}.png") for index, path in enumerate(dict.fromkeys(paths))}
-    return {path: path.resolve().relative_to(root).with_suffix(".png") for path in paths}
+        return {path: Path(f"{index}_{path.stem}.png") for index, path in enumerate(resolved)}
+    return {path: full.relative_to(root).with_suffix(".png") for path, full in resolved.items()}
 
 
 def detect(
