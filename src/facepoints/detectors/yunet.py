@@ -39,7 +39,6 @@ class YuNet:
             raise FacepointsError(f"detect_size must be {SIDE_LIMITS[0]}-{SIDE_LIMITS[1]} px, not {max_side}")
         self.threshold, self.max_side = threshold, max_side
         self.session = cpu_session(model_path(), threads)
-        self.outputs = [o.name for o in self.session.get_outputs()]
 
     def __call__(self, image: np.ndarray) -> list[Detection]:
         small, scale = shrink(image, self.max_side)
@@ -49,23 +48,29 @@ class YuNet:
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scores (N,), boxes (N, 4) x, y, w, h and five points (N, 5, 2) in ``rgb``'s pixels, best first."""
         height, width = rgb.shape[:2]
-        # The network takes BGR 0-255, zero-padded at the right and bottom to a multiple of 32.
+        # The network takes RGB 0-255, zero-padded at the right and bottom to a multiple of 32.
         padded = np.zeros((1, 3, -(-height // 32) * 32, -(-width // 32) * 32), np.float32)
-        padded[0, :, :height, :width] = rgb[..., 2::-1].transpose(2, 0, 1)
-        heads = dict(zip(self.outputs, self.session.run(None, {"input": padded})))
+        padded[0, :, :height, :width] = rgb[..., :3].transpose(2, 0, 1)
         scores, boxes, points = [], [], []
-        for stride in STRIDES:
-            score = np.sqrt(heads[f"cls_{stride}"][0, :, 0] * heads[f"obj_{stride}"][0, :, 0])
+        for stride, heads in zip(STRIDES, self.session.run(None, {"input": padded})):
+            # Channels: class and objectness logits, box (4) and five-point (10) offsets; cells
+            # row-major, cell i at (i % cols, i // cols).
+            cells = heads[0].reshape(len(heads[0]), -1)
+            score = np.sqrt(_sigmoid(cells[0]) * _sigmoid(cells[1]))
             keep = np.flatnonzero(score >= self.threshold)
-            cols = padded.shape[3] // stride  # cells are row-major: cell i sits at (i % cols, i // cols)
+            cols = heads.shape[3]
             grid = np.stack([keep % cols, keep // cols], 1).astype(np.float32) * stride
-            bbox = heads[f"bbox_{stride}"][0, keep]
+            bbox = cells[2:6, keep].T
             centre, size = bbox[:, :2] * stride + grid, np.exp(bbox[:, 2:]) * stride
             scores.append(score[keep])
             boxes.append(np.concatenate([centre - size / 2, size], 1))
-            points.append(heads[f"kps_{stride}"][0, keep].reshape(-1, 5, 2) * stride + grid[:, None])
+            points.append(cells[6:16, keep].T.reshape(-1, 5, 2) * stride + grid[:, None])
         scores, boxes, points = np.concatenate(scores), np.concatenate(boxes), np.concatenate(points)
         kept = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), self.threshold, NMS_IOU, top_k=MAX_CANDIDATES)
         kept = np.asarray(kept, int).reshape(-1)
         kept = kept[np.argsort(-scores[kept], kind="stable")][:MAX_FACES]
         return scores[kept], boxes[kept].astype(np.float32), points[kept].astype(np.float32)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 + 0.5 * np.tanh(0.5 * x)  # 1 / (1 + exp(-x)), without overflow for very negative logits
