@@ -2,6 +2,7 @@
 one packed .npz per set so each can travel to the GPU machine alone (one call carries 64 MiB).
 
     python benchmarks/pack_photo_crops.py --data ../shared/data --out .data/crops
+    python benchmarks/pack_photo_crops.py --size 96 --out .data/crops96     # the same framing, smaller
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--out", type=Path, default=Path(".data/crops"))
     parser.add_argument("--quality", type=int, default=95, help="JPEG quality of the packed crops")
+    parser.add_argument("--size", type=int, default=PHOTO_FRAMING.size, help="crop side in pixels")
     args = parser.parse_args()
+    framing = PHOTO_FRAMING.scaled(args.size)
     for name, relative in SETS.items():
         started = time.perf_counter()
         samples, scheme = read_landmark_csv(args.data / relative)
-        crops, skipped = aligned_crops(samples, scheme, PHOTO_FRAMING, progress=True, source=str(args.data / relative))
+        crops, skipped = aligned_crops(samples, scheme, framing, progress=True, source=str(args.data / relative))
         out = args.out / f"{name}.npz"
         save_packed(crops, out, quality=args.quality)
         seconds = time.perf_counter() - started

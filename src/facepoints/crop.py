@@ -33,6 +33,11 @@ class Framing:
     def as_dict(self) -> dict:
         return {"size": self.size, "template": [list(p) for p in self.template]}
 
+    def scaled(self, size: int) -> "Framing":
+        """The same framing in a crop of ``size`` pixels: the crop's edges, not its pixel centres, scale."""
+        factor = size / self.size
+        return Framing(size, tuple(tuple(round((v + 0.5) * factor - 0.5, 4) for v in p) for p in self.template))
+
     @classmethod
     def from_dict(cls, data: dict) -> "Framing":
         return cls(int(data["size"]), tuple(tuple(float(v) for v in p) for p in data["template"]))
