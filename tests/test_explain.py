@@ -168,14 +168,16 @@ def test_unknown_layer_error_names_the_layers(face, tmp_path):
     assert "decoder" in output and "encoder.stages.3" in output
 
 
-def test_bundled_fast_model_rebuilds_from_its_half_precision_weights(bundled_float_network):
-    """ibug68-fast's weights make the flip-averaged network its ONNX file runs (up to half
-    precision: random changes of that size move points by under 0.01 px), and its maps default
-    to the decoder's output, as ibug68's do."""
-    model = ExplainableModel("ibug68-fast")
+@pytest.mark.parametrize("name", ["ibug68-fast", "ibug68-tiny"])
+def test_bundled_mobile_models_rebuild_from_their_half_precision_weights(name, bundled_float_network):
+    """The weights make the flip-averaged network the ONNX file runs (up to half precision:
+    random changes of that size move points by under 0.01 px), on the crop size the file records
+    (96 px for ibug68-tiny), and maps default to the decoder's output, as ibug68's do."""
+    model = ExplainableModel(name)
     assert model.default_layer() == "decoder"
     crops = explain_face(model, read_image(example_photo()), [0]).crop[None]
-    rebuilt = bundled_float_network("ibug68-fast")(crops)
-    assert np.abs(rebuilt - KeypointModel("ibug68-fast").predict(crops)).max() < 0.02
+    assert crops.shape[1:3] == KeypointModel(name).image_size
+    rebuilt = bundled_float_network(name)(crops)
+    assert np.abs(rebuilt - KeypointModel(name).predict(crops)).max() < 0.02
     # The maps' network is one pass of the same weights: near the averaged points, not on them.
     assert 0.02 < np.abs(model.predict(crops) - rebuilt).max() < 2

@@ -15,7 +15,8 @@ from facepoints.errors import ModelError
 from facepoints.schemes import Scheme, get_scheme
 
 METADATA_KEY = "facepoints"
-BUNDLED = {"ibug68": "ibug68.onnx", "ibug68-fast": "ibug68-fast.onnx", "fkd15": "fkd15.onnx"}
+BUNDLED = {"ibug68": "ibug68.onnx", "ibug68-fast": "ibug68-fast.onnx", "ibug68-tiny": "ibug68-tiny.onnx",
+           "fkd15": "fkd15.onnx"}
 
 
 def bundled_model_path(name: str) -> Path:

@@ -12,7 +12,7 @@ from facepoints.errors import FacepointsError
 
 
 def explain(
-    model: str = typer.Argument(..., help="A bundled model name (ibug68, ibug68-fast, fkd15), a run folder or a .safetensors file."),
+    model: str = typer.Argument(..., help="A bundled model name (ibug68, ibug68-fast, ibug68-tiny, fkd15), a run folder or a .safetensors file."),
     image: Path = typer.Argument(..., help="A photo with a face (the most confident face is explained)."),
     out: Path = typer.Option(..., help="Folder for the pictures and explain.json."),
     keypoint: str = typer.Option("all", help="A keypoint name of the model's scheme, or all."),

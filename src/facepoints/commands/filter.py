@@ -32,7 +32,7 @@ def filter_faces(
     detect_every: int = typer.Option(5, min=1, help="Video: run the face detector every N frames; follow faces in between."),
     smooth: bool = typer.Option(True, help="Video: smooth keypoints over time (One Euro filter)."),
     # ibug68-fast: on video 1.5x the frames a second of ibug68 and a third of its jitter, for 0.0006 more NME on frames.
-    model: str = typer.Option("ibug68-fast", help="Keypoint model: bundled name (ibug68-fast; ibug68, a little more accurate on photos), model.onnx or run folder."),
+    model: str = typer.Option("ibug68-fast", help="Keypoint model: bundled name (ibug68-fast; ibug68, a little more accurate on photos; ibug68-tiny, faster), model.onnx or run folder."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
     flip_test: bool = FLIP_TEST,
