@@ -63,3 +63,23 @@ def test_a_crop_wholly_outside_the_photo_repeats_its_nearest_edge(big_face):
     reference = whole_photo_crop(image, far, PHOTO_FRAMING.size)
     assert crop.shape == reference.shape
     assert np.abs(crop.astype(float) - reference).mean() < 3.0
+
+
+def test_a_scaled_framing_crops_the_same_face_smaller(shared_data):
+    """ibug68-tiny's 96 px framing frames a face as the 128 px one does: the crop's edges scale,
+    so a point at x in the 128 px crop sits at (x + 0.5) * 0.75 - 0.5 in the 96 px one, and the
+    96 px crop looks like the 128 px crop shrunk."""
+    samples, scheme = read_landmark_csv(shared_data / "w300/faces/keypoints.csv")
+    sample = samples[0]
+    image = read_image(sample.image)
+    small = PHOTO_FRAMING.scaled(96)
+    assert small.size == 96 and PHOTO_FRAMING.scaled(128) == PHOTO_FRAMING
+    crops, points = {}, {}
+    for framing in (PHOTO_FRAMING, small):
+        reference, _ = reference_points(sample.points, sample.mask, scheme, framing)
+        matrix = framing_transform(reference, framing)
+        crops[framing.size] = crop_face(image, matrix, framing.size)
+        points[framing.size] = sample.points @ matrix[:, :2].T + matrix[:, 2]
+    np.testing.assert_allclose(points[96], (points[128] + 0.5) * 0.75 - 0.5, atol=1e-3)
+    shrunk = cv2.resize(crops[128], (96, 96), interpolation=cv2.INTER_AREA)
+    assert np.abs(shrunk.astype(float) - crops[96]).mean() < 4
