@@ -128,15 +128,14 @@ class FacepointsMethod:
                  detect_size: int | None = None, flip_test: bool = True):
         self.keypointer = FaceKeypointer(model, detector=detector, threshold=threshold, refine=refine, threads=THREADS,
                                          detect_size=detect_size, flip_test=flip_test)
-        if not spin:
-            # ONNX Runtime's idle pool threads spin by default; on a shared machine that made the
-            # model several times slower (measured). Same session otherwise.
+        if spin:
+            # facepoints' sessions keep idle threads from spinning (on shared cores spinning made
+            # the model several times slower); this gives the keypoint model ONNX Runtime's default.
             import onnxruntime as ort
 
             model = self.keypointer.model
             options = ort.SessionOptions()
             options.intra_op_num_threads, options.inter_op_num_threads = THREADS, 1
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             model.session = ort.InferenceSession(str(model.path), options, providers=["CPUExecutionProvider"])
         self.scheme = self.keypointer.model.scheme.name
         self.passes = 1 + refine
@@ -543,8 +542,9 @@ def main() -> None:
     parser.add_argument("--model-repeats", type=int, default=20)
     parser.add_argument("--no-multi-face", action="store_true")
     parser.add_argument("--spin", action="store_true",
-                        help="keep ONNX Runtime's spinning thread pool (the package's default); off by default, "
-                             "as OMP_WAIT_POLICY=PASSIVE is, because spinning threads collapse on shared cores")
+                        help="give the keypoint model ONNX Runtime's default, spinning thread pool; facepoints' "
+                             "sessions do not spin, as OMP_WAIT_POLICY=PASSIVE does not, because spinning threads "
+                             "collapse on shared cores")
     parser.add_argument("--draw-mapping", action="store_true", help="also draw MediaPipe->68 on labelled faces")
     args = parser.parse_args()
     args.model = args.model or ["fkd15"]
