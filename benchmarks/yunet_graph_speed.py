@@ -19,16 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from facepoints.detectors.base import shrink
-from facepoints.detectors.yunet import model_path
+from facepoints.detectors.yunet import model_path, network_input
 from facepoints.imageio import read_image
 from facepoints.runtime import cpu_session
-
-
-def network_input(rgb: np.ndarray, bgr: bool) -> np.ndarray:
-    height, width = rgb.shape[:2]
-    padded = np.zeros((1, 3, -(-height // 32) * 32, -(-width // 32) * 32), np.float32)
-    padded[0, :, :height, :width] = (rgb[..., ::-1] if bgr else rgb).transpose(2, 0, 1)
-    return padded
 
 
 def main() -> None:
@@ -45,7 +38,9 @@ def main() -> None:
         graphs = {"bundled": (cpu_session(model_path(), threads), False),
                   "earlier": (cpu_session(args.earlier, threads), True)}
         for size in args.sizes:
-            inputs = {name: [network_input(shrink(p, size)[0], bgr) for p in photos] for name, (_, bgr) in graphs.items()}
+            small = [shrink(photo, size)[0] for photo in photos]
+            inputs = {name: [network_input(image[..., ::-1] if bgr else image) for image in small]
+                      for name, (_, bgr) in graphs.items()}
             seconds = {name: 0.0 for name in graphs}
             for name, (session, _) in graphs.items():  # warm-up
                 session.run(None, {"input": inputs[name][0]})

@@ -47,12 +47,8 @@ class YuNet:
 
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scores (N,), boxes (N, 4) x, y, w, h and five points (N, 5, 2) in ``rgb``'s pixels, best first."""
-        height, width = rgb.shape[:2]
-        # The network takes RGB 0-255, zero-padded at the right and bottom to a multiple of 32.
-        padded = np.zeros((1, 3, -(-height // 32) * 32, -(-width // 32) * 32), np.float32)
-        padded[0, :, :height, :width] = rgb[..., :3].transpose(2, 0, 1)
         scores, boxes, points = [], [], []
-        for stride, heads in zip(STRIDES, self.session.run(None, {"input": padded})):
+        for stride, heads in zip(STRIDES, self.session.run(None, {"input": network_input(rgb)})):
             # Channels: class and objectness logits, box (4) and five-point (10) offsets; cells
             # row-major, cell i at (i % cols, i // cols).
             cells = heads[0].reshape(len(heads[0]), -1)
@@ -70,6 +66,14 @@ class YuNet:
         kept = np.asarray(kept, int).reshape(-1)
         kept = kept[np.argsort(-scores[kept], kind="stable")][:MAX_FACES]
         return scores[kept], boxes[kept].astype(np.float32), points[kept].astype(np.float32)
+
+
+def network_input(rgb: np.ndarray) -> np.ndarray:
+    """The network's input: (1, 3, H, W) float 0-255, zero-padded at the right and bottom to a multiple of 32."""
+    height, width = rgb.shape[:2]
+    padded = np.zeros((1, 3, -(-height // 32) * 32, -(-width // 32) * 32), np.float32)
+    padded[0, :, :height, :width] = rgb[..., :3].transpose(2, 0, 1)
+    return padded
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
