@@ -69,10 +69,11 @@ def keypoint_grid(images: np.ndarray, predictions: np.ndarray, targets: np.ndarr
 
 
 def ced_plot(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Path) -> Path:
-    """Cumulative error distribution curves, one per model."""
+    """Cumulative error distribution curves, one per model; past the ten colours of matplotlib's
+    cycle the line style changes, so no two curves look alike."""
     fig, ax = plt.subplots(figsize=(5, 3.6))
-    for label, (thresholds, fractions) in curves.items():
-        ax.plot(thresholds, fractions, label=label)
+    for index, (label, (thresholds, fractions)) in enumerate(curves.items()):
+        ax.plot(thresholds, fractions, label=label, color=f"C{index % 10}", linestyle=("-", "--", ":")[index // 10 % 3])
     ax.set_xlabel("NME")
     ax.set_ylabel("share of faces")
     ax.grid(alpha=0.3)
