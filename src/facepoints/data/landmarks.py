@@ -9,15 +9,13 @@ files themselves raise DataError naming the file and its 1-based text line.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from facepoints.data.fields import parse_number
+from facepoints.data.textfile import numbered_lines, parse_number, read_csv, read_text
 from facepoints.errors import DataError
 from facepoints.schemes import SCHEMES
 
@@ -58,7 +56,7 @@ def read_landmark_csv(
     """
     csv_path = Path(csv_path)
     images_dir = csv_path.parent / "images" if images_dir is None else Path(images_dir)
-    header, records = _read_csv(csv_path)
+    header, records = read_csv(csv_path)
     if not records:
         raise DataError(csv_path, "holds no faces, only a header")
     if origin is None:
@@ -128,7 +126,7 @@ def read_celeba_landmarks(path: str | Path, images_dir: str | Path) -> tuple[lis
 
     CelebA's identities live in another file, so each image is its own group."""
     path, images_dir = Path(path), Path(images_dir)
-    lines = [(n, line.split()) for n, line in enumerate(_read_text(path).splitlines(), 1) if line.strip()]
+    lines = [(n, line.split()) for n, line in numbered_lines(read_text(path))]
     if len(lines) < 2:
         raise DataError(path, "too short: expected a count line and a header line")
     (_, count_fields), (header_line, header) = lines[0], lines[1]
@@ -147,31 +145,6 @@ def read_celeba_landmarks(path: str | Path, images_dir: str | Path) -> tuple[lis
         points = np.array(values, dtype=np.float32).reshape(5, 2)
         samples.append(LandmarkSample(images_dir / fields[0], points, np.ones(5, bool), Path(fields[0]).stem, fields[0]))
     return samples, "celeba5"
-
-
-def _read_text(path: Path) -> str:
-    if not path.is_file():
-        raise DataError(path, "file not found")
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise DataError(path, f"not UTF-8 text (byte {error.start})") from None
-
-
-def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and non-blank (line number, fields) records, each as long as the header."""
-    reader = csv.reader(io.StringIO(_read_text(path)))
-    try:
-        records = [(reader.line_num, fields) for fields in reader if any(f.strip() for f in fields)]
-    except csv.Error as error:
-        raise DataError(path, f"line {reader.line_num}: not valid CSV ({error})") from None
-    if not records:
-        raise DataError(path, "file is empty")
-    (_, header), data = records[0], records[1:]
-    for line, fields in data:
-        if len(fields) != len(header):
-            raise DataError(path, f"line {line}: {len(fields)} fields where the header has {len(header)}")
-    return [name.strip() for name in header], data
 
 
 def _check_header(path: Path, header: list[str]) -> int:
@@ -257,7 +230,7 @@ def _images_by_stem(folder: Path) -> dict[str, Path]:
 
 def _parse_pts(path: Path) -> np.ndarray:
     """(n, 2) float32 points of a ``version: 1 / n_points: n / { x y ... }`` file, as written."""
-    lines = [(n, line.strip()) for n, line in enumerate(_read_text(path).splitlines(), 1) if line.strip()]
+    lines = [(n, line.strip()) for n, line in numbered_lines(read_text(path))]
     if len(lines) < 4 or not lines[0][1].startswith("version:") or not lines[1][1].startswith("n_points:"):
         raise DataError(path, "not a .pts file: expected 'version:' and 'n_points:' lines, then { x y ... }")
     count_text = lines[1][1].split(":", 1)[1].strip()
