@@ -2,8 +2,8 @@
 
 The network and weights are libfacedetection's, exported from the `yuface` wheel's library by
 tools/export_yunet.py; decoding follows the library's own (bbox_decode, kps_decode,
-detection_output). Run here, it gives the library's detections to within its integer rounding in
-a quarter of its time (docs/benchmarks.md), and sub-pixel reference points for framing.
+detection_output). Run here, it gives the library's detections to within its integer rounding,
+faster (docs/benchmarks.md), and sub-pixel reference points for framing.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from facepoints.detectors.base import Detection, register_detector, scaled_back, shrink
+from facepoints.detectors.base import Detection, scaled_back, shrink
+from facepoints.detectors.registry import register_detector
 from facepoints.errors import FacepointsError
 from facepoints.runtime import cpu_session
 
 # YuNet was trained at VGA-like sizes: larger photos are shrunk for detection and the results
-# scaled back. 640 px found all 337 AFW faces, as 960 px did, at 2.3x the speed (benchmarks/detectors.py);
-# a face must keep about 10 px in the shrunk photo, so crowds in large photos need more.
+# scaled back. 640 px finds every AFW face that 960 px finds, faster (docs/benchmarks.md); a face
+# must keep about 10 px in the shrunk photo, so crowds in large photos need more.
 MAX_SIDE = 640
 SIDE_LIMITS = (64, 8192)  # what max_side may be: faces vanish below, memory runs out above
 STRIDES = (8, 16, 32)
