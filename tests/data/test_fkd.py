@@ -215,19 +215,17 @@ def test_non_numeric_keypoint_names_the_column(tmp_path):
     assert "line 2: nose_tip_x is not a number: 'abc'" in message
 
 
-def test_non_numeric_pixel(tmp_path):
-    path = _training_csv(tmp_path, _training_row(Image=_pixels(9215) + " x"))
-    assert "Image has a non-numeric value 'x' at pixel 9216" in _data_error(read_fkd_training, path)
-
-
-def test_nan_pixel(tmp_path):
-    path = _training_csv(tmp_path, _training_row(Image="nan " + _pixels(9215)))
-    assert "line 2: Image has a NaN value at pixel 1" in _data_error(read_fkd_training, path)
-
-
-def test_pixel_out_of_range(tmp_path):
-    path = _training_csv(tmp_path, _training_row(Image=_pixels(9215) + " 300"))
-    assert "pixel value 300, outside 0-255" in _data_error(read_fkd_training, path)
+@pytest.mark.parametrize(
+    "image, problem",
+    [
+        (_pixels(9215) + " x", "Image has a non-numeric value 'x' at pixel 9216"),
+        ("nan " + _pixels(9215), "line 2: Image has a NaN value at pixel 1"),
+        (_pixels(9215) + " 300", "pixel value 300, outside 0-255"),
+    ],
+)
+def test_bad_pixel_is_named(tmp_path, image, problem):
+    path = _training_csv(tmp_path, _training_row(Image=image))
+    assert problem in _data_error(read_fkd_training, path)
 
 
 def test_whole_float_pixels_are_accepted(tmp_path):
