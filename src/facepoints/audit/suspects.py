@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from facepoints.audit.findings import Finding
+from facepoints.data.textfile import read_text
 from facepoints.errors import DataError
 from facepoints.fileio import write_text_atomic
 
@@ -63,11 +64,7 @@ def read_exclusions(spec: str) -> set[int | str]:
     path, count = _parse_spec(spec)
     if not path.is_file():
         raise DataError(path, "suspects file not found")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise DataError(path, f"not UTF-8 text (byte {error.start})") from None
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
     if not reader.fieldnames or "row" not in [name.strip() for name in reader.fieldnames]:
         raise DataError(path, "line 1: no 'row' column; expected a suspects.csv written by `facepoints audit`")
     rows: list[int | str] = []
