@@ -17,7 +17,8 @@ from facepoints.errors import DataError
 
 Record = tuple[int, list[str]]  # (1-based line number, fields)
 
-# Quotes, and characters the csv module reads differently from `str.splitlines`.
+# Where splitting directly and the csv module may part: quotes, NUL (refused by the csv module
+# before Python 3.11) and the line breaks of `str.splitlines` that the csv module keeps in a field.
 _CSV_SLOW_PATH = '"\0\v\f\x1c\x1d\x1e\x85\u2028\u2029'
 
 
