@@ -76,8 +76,11 @@ def test_model_with_foreign_metadata_is_a_one_line_model_error(tmp_path):
 
 def test_flip_test_is_the_runtimes_choice_unless_the_graph_holds_it(tmp_path, fkd_dir):
     """Bundled files hold one pass and the flip's permutation and axis; flip test averages in the
-    mirrored pass. A file exported with the flip inside its graph (as before 2026-12-04) gives
-    the same points, and refuses to run without flip test rather than silently keep it."""
+    mirrored pass. A file exported with the flip inside its graph (as files were before flip test
+    moved to the runtime) gives the same points, and refuses to run without flip test rather than
+    silently keep it."""
+    from dataclasses import replace
+
     from facepoints.explain.model import ExplainableModel
     from facepoints.export import export_onnx
     from facepoints.models.wrappers import FlipAveraged
@@ -90,9 +93,8 @@ def test_flip_test_is_the_runtimes_choice_unless_the_graph_holds_it(tmp_path, fk
 
     # The old export: the same network (from its half-precision weights) with the flip in the graph.
     network = ExplainableModel("fkd15").network
-    metadata = {k: v for k, v in bundled.metadata.items() if k not in ("flip_test", "scheme", "image_size", "channels")}
     in_graph = FlipAveraged(network, bundled.flip.permutation, bundled.flip.axis_offset)
-    export_onnx(in_graph, tmp_path / "in_graph.onnx", scheme="fkd15", image_size=(96, 96), channels=1, extra=metadata)
+    export_onnx(in_graph, tmp_path / "in_graph.onnx", replace(bundled.record, flip_test=None, flip_in_graph=True))
     old = KeypointModel(tmp_path / "in_graph.onnx")
     assert old.flip is None
     assert np.abs(old.predict(ks.images[:32]) - flipped[:32]).max() < 0.05

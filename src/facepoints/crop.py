@@ -91,7 +91,7 @@ def crop_face(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
 
     Large shrinks first halve the photo by area-averaging until the warp itself shrinks by less
     than 2, so the crop is not aliased; only the part of the photo the crop covers is halved, so a
-    face in a 12-megapixel photo costs what a face in a small one does."""
+    face in a large photo costs what a face in a small one does."""
     matrix = matrix.astype(np.float64)
     halvings = halvings_before(float(np.sqrt(abs(np.linalg.det(matrix[:, :2])))))
     if halvings:
@@ -114,7 +114,7 @@ def halvings_before(scale: float) -> int:
 def area_halvings(image: np.ndarray, count: int) -> np.ndarray:
     """``image`` area-averaged to half its size ``count`` times (pixel centres map as
     x / 2 - 0.25 each time). OpenCV has a fast path for exact halvings: an area-averaging resize
-    by another fraction took 8-9 times as long for one face's crop (docs/benchmarks.md)."""
+    by another fraction is much slower (docs/benchmarks.md)."""
     for _ in range(count):
         image = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     return image

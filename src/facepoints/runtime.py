@@ -10,11 +10,10 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from facepoints.crop import Framing
 from facepoints.errors import ModelError
+from facepoints.model_record import METADATA_KEY, ModelRecord
 from facepoints.schemes import Scheme, get_scheme
 
-METADATA_KEY = "facepoints"
 BUNDLED = {"ibug68": "ibug68.onnx", "ibug68-fast": "ibug68-fast.onnx", "ibug68-tiny": "ibug68-tiny.onnx",
            "fkd15": "fkd15.onnx"}
 
@@ -50,70 +49,41 @@ def cpu_session(path: str | Path, threads: int | None = None) -> ort.InferenceSe
     """An ONNX Runtime CPU session on ``threads`` threads (default: one per core this process may
     use; ONNX Runtime's own default counts the machine's, ignoring `taskset`)."""
     options = ort.SessionOptions()
-    # Idle threads that spin cost 6x per call when anything else shares the cores.
+    # Idle threads that spin slow every call down when anything else shares the cores.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.intra_op_num_threads = threads or available_cores()
     options.inter_op_num_threads = 1
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-class FlipTest:
-    """Test-time flip: average a model's points with its points on the mirrored crop, mapped back.
-
-    In a label frame offset by ``axis_offset`` from pixel centres, mirroring maps x to
-    (W - 1 + 2 * axis_offset) - x; ``permutation`` swaps left and right keypoints. The torch twin,
-    models.wrappers.FlipAveraged, does the same inside the graph while training validates."""
-
-    def __init__(self, permutation, axis_offset: float):
-        self.permutation = np.asarray(permutation, np.int64)
-        self.axis_offset = float(axis_offset)
-
-    def average(self, direct: np.ndarray, mirrored: np.ndarray, width: int) -> np.ndarray:
-        mirrored = mirrored[:, self.permutation]
-        axis = (width - 1) + 2 * self.axis_offset
-        return (direct + np.stack([axis - mirrored[..., 0], mirrored[..., 1]], -1)) / 2
-
-
 class KeypointModel:
-    """A keypoint model and its metadata: scheme, input size, channels, framing.
+    """A keypoint model and its record (model_record.ModelRecord): scheme, input size, channels,
+    framing, label offset.
 
     ``flip_test`` (default on) averages each face with its mirror image, for models whose file
-    leaves that to the runtime: about 0.001 lower NME for 1.6-2x the model's time per face."""
+    leaves that to the runtime: a little more accurate for a second pass of the model per face."""
 
     def __init__(self, path: str | Path, threads: int | None = None, flip_test: bool = True):
         self.path = resolve_model_path(path)
         try:
             self.session = cpu_session(self.path, threads)
-            raw = self.session.get_modelmeta().custom_metadata_map[METADATA_KEY]
-            self.metadata = json.loads(raw)
+            metadata = json.loads(self.session.get_modelmeta().custom_metadata_map[METADATA_KEY])
         except KeyError:
             raise ModelError(f"{self.path}: not a facepoints model (no '{METADATA_KEY}' metadata)") from None
         except Exception as e:  # onnxruntime raises its own error types for corrupt files
             raise ModelError(f"{self.path}: cannot load ONNX model ({str(e).splitlines()[0]})") from None
         try:
-            self.scheme: Scheme = get_scheme(self.metadata["scheme"])
-            self.image_size: tuple[int, int] = tuple(self.metadata["image_size"])
-            self.channels: int = int(self.metadata["channels"])
-            self.framing = Framing.from_dict(self.metadata["framing"])
-            # Where the training labels' origin sat relative to pixel centres (1-based labels: +1).
-            self.label_offset = float(self.metadata.get("label_offset", 0.0))
-            record = self.metadata.get("flip_test")
-            # The flip this runtime does (None: off, or none to do); ``flip_test`` is what was asked.
-            self.flip = FlipTest(record["permutation"], record["axis_offset"]) if record and flip_test else None
-            in_graph = not record and self._flip_in_graph()
+            self.record = ModelRecord.from_metadata(metadata)
+            self.scheme: Scheme = get_scheme(self.record.scheme)
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"{self.path}: facepoints metadata is incomplete or of another version ({e})") from None
-        if in_graph and not flip_test:
+        if self.record.flip_in_graph and not flip_test:
             raise ModelError(f"{self.path}: this model averages each face with its mirror inside its graph, "
                              "so it cannot run without flip test")
-
-    def _flip_in_graph(self) -> bool:
-        """Ensembles and split models say so; files exported before 2026-12-04, when flip test
-        moved to the runtime, kept it in the graph whenever their config asked for it."""
-        if "flip_in_graph" in self.metadata:
-            return bool(self.metadata["flip_in_graph"])
-        config = self.metadata.get("config")
-        return bool(json.loads(config).get("flip_tta")) if isinstance(config, str) else False
+        self.image_size, self.channels = self.record.image_size, self.record.channels
+        self.framing, self.label_offset = self.record.framing, self.record.label_offset
+        # The flip this runtime does (None: off, or none to do); ``flip_test`` is what was asked.
+        self.flip = self.record.flip_test if flip_test else None
 
     def predict(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """uint8 (N, H, W) or (N, H, W, C) images of the model's size -> (N, K, 2) float32."""

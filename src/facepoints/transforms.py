@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from facepoints.flip import mirror_points
+
 OriginOffset = float | Tensor
 FlipPermutation = Sequence[int] | np.ndarray | Tensor
 
@@ -231,13 +233,10 @@ def hflip_images(images: Tensor) -> Tensor:
 def hflip_points(
     points: Tensor, width: int, flip_permutation: FlipPermutation, origin_offset: OriginOffset = 0.0
 ) -> Tensor:
-    """Mirror points to match ``hflip_images`` and swap left/right slots; its own inverse.
-
-    Used for flip test-time augmentation, to bring a prediction on the mirrored image back.
-    """
-    mirror = hflip_matrices(1, width, dtype=points.dtype, device=points.device)
-    mirrored = warp_points(points, mirror, origin_offset)
-    return mirrored[..., _permutation_tensor(flip_permutation, points.device), :]
+    """Mirror points to match ``hflip_images`` and swap left/right slots; its own inverse
+    (flip.mirror_points, the one definition the runtime's flip test shares)."""
+    offset = _offset_tensor(origin_offset, points) if isinstance(origin_offset, Tensor) else origin_offset
+    return mirror_points(points, width, _permutation_tensor(flip_permutation, points.device), offset)
 
 
 # --- photometric (points unchanged) ------------------------------------------------------------

@@ -178,6 +178,7 @@ def test_photo_recipe_is_the_bundled_model_and_other_models_drop_its_options():
 
 
 def test_exports_leave_flip_test_to_the_runtime_unless_it_sits_inside_an_ensemble():
+    from facepoints.flip import FlipTest
     from facepoints.models.wrappers import Ensemble, FlipAveraged
     from facepoints.schemes import get_scheme
     from facepoints.training.run import _runtime_flip_test
@@ -186,7 +187,7 @@ def test_exports_leave_flip_test_to_the_runtime_unless_it_sits_inside_an_ensembl
     flipped = FlipAveraged(create_model("lenet5", 15, 1, 96), permutation, 0.5)
     graph, record = _runtime_flip_test(flipped)
     assert graph is flipped.model
-    assert record == {"flip_test": {"permutation": list(permutation), "axis_offset": 0.5}}
+    assert record == {"flip_test": FlipTest(tuple(permutation), 0.5)}
     # Members learn their own flip axes, so an ensemble's averages stay inside its graph.
     ensemble = Ensemble([FlipAveraged(create_model("lenet5", 15, 1, 96), permutation, o) for o in (0.5, 0.4)])
     assert _runtime_flip_test(ensemble) == (ensemble, {"flip_in_graph": True})

@@ -1,7 +1,7 @@
 """One .npz per set of crops: JPEG-encoded images plus exact points, small enough to carry.
 
-Crops cut once on the workstation travel to the GPU machine as one file (~10 KB a face at
-128 px) instead of thousands of photos. The archive holds no Python objects (no pickle), so
+Crops cut once on the workstation travel to the GPU machine as one small file instead of
+thousands of photos. The archive holds no Python objects (no pickle), so
 loading a file from elsewhere runs no code.
 """
 

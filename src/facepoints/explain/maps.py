@@ -4,8 +4,7 @@ Grad-CAM is taken in its element-wise form (HiResCAM, Draelos & Carin 2020): at 
 a layer, the activations times the coordinate's gradient, summed over channels. Classic Grad-CAM
 weights each channel by its gradient averaged over the map. For a soft-argmax coordinate that
 average is zero at the layer feeding the heatmap head (dx/dlogit_j = p_j (x_j - x) sums to zero
-over j), so the classic weights there are rounding noise (5e-7 of the gradient on the bundled
-model); at a deeper layer its maps hold no more mass near the keypoint than a uniform map
+over j), so the classic weights there are rounding noise; at a deeper layer its maps hold no more mass near the keypoint than a uniform map
 (docs/benchmarks.md). The magnitude is kept because a coordinate has no "evidence for" sign:
 features that push it either way matter.
 """

@@ -1,10 +1,10 @@
 """A keypoint model as torch modules, for looking inside it: bundled names, run folders, .safetensors.
 
 The weights file holds the state of the inference graph `facepoints train` builds (flip-averaged,
-ensembled or split as its config says); the config, scheme, input size and framing come from the
-file's metadata, else from the ONNX file beside it (a run's model.onnx, a bundled <name>.onnx), else
-the framing is train's default for the crop size. Explanations are of the network itself: test-time
-flip averaging is taken off, so a map shows what one pass looks at.
+ensembled or split as its config says) and the model's record (model_record.ModelRecord); weights
+written before they held the record take it from the ONNX file beside them (a run's model.onnx, a
+bundled <name>.onnx). Explanations are of the network itself: test-time flip averaging is taken
+off, so a map shows what one pass looks at.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import torch
 from safetensors import safe_open
 from torch import nn
 
-from facepoints.crop import FKD_FRAMING, PHOTO_FRAMING, Framing
 from facepoints.errors import ModelError
+from facepoints.model_record import METADATA_KEY, ModelRecord
 from facepoints.models import create_model
 from facepoints.models.common import KeypointRegressor
 from facepoints.models.integral import HeatmapNet
@@ -29,8 +29,6 @@ from facepoints.training.config import TrainConfig
 
 # "The last convolutional block": the map the keypoint head reads.
 DEFAULT_LAYERS = {HeatmapNet: "decoder", KeypointRegressor: "features"}
-# The framings `facepoints train` gives its crops, by crop size, for weights that name none.
-_FRAMINGS_BY_SIZE = {FKD_FRAMING.size: FKD_FRAMING, PHOTO_FRAMING.size: PHOTO_FRAMING}
 
 
 def resolve_weights(model: str | Path) -> tuple[Path, Path]:
@@ -69,26 +67,15 @@ class ExplainableModel:
                 metadata = dict(f.metadata() or {})
         except Exception as e:  # safetensors raises its own error types for corrupt files
             raise ModelError(f"{self.path}: not a readable safetensors file ({str(e).splitlines()[0]})") from None
-        if onnx.is_file():  # the run's exported model records what its weights file leaves out
-            metadata = {**KeypointModel(onnx).metadata, **metadata}
         try:
-            self.config = TrainConfig.from_dict(json.loads(metadata["config"]))
-            self.scheme: Scheme = get_scheme(metadata["scheme"])
-            size = metadata["image_size"]
-            size = json.loads(size) if isinstance(size, str) else size  # "128" in weights, [128, 128] in ONNX
-            self.image_size = tuple(size) if isinstance(size, list) else (size, size)
-            self.channels = int(metadata["channels"])
+            self.record = weights_record(metadata, onnx, state)
+            self.config = TrainConfig.from_dict(json.loads(self.record.config))
+            self.scheme: Scheme = get_scheme(self.record.scheme)
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"{self.path}: weights without facepoints metadata ({e}); "
                              "keep model.onnx beside them") from None
-        framing = metadata.get("framing")
-        framing = json.loads(framing) if isinstance(framing, str) else framing
-        self.framing = Framing.from_dict(framing) if framing else _FRAMINGS_BY_SIZE.get(self.image_size[0])
-        if self.framing is None:
-            raise ModelError(f"{self.path}: no framing recorded for {self.image_size[0]} px crops; "
-                             "keep model.onnx beside it")
-        # What inference subtracts (the exported model's record), not the weights' flip-axis offset.
-        self.label_offset = float(metadata.get("label_offset", state.get("label_offset", 0.0)))
+        self.image_size, self.channels = self.record.image_size, self.record.channels
+        self.framing, self.label_offset = self.record.framing, self.record.label_offset
 
         predictor = predictor_skeleton(self.config, self.scheme, self.channels, self.image_size[0])
         try:
@@ -141,6 +128,17 @@ class ExplainableModel:
             blocks = [name for name in layers if name.count(".") <= 2]
             raise ModelError(f"unknown layer {layer!r} of the {self.architecture} model in {self.path}; "
                              f"choose one of: {', '.join(blocks)} (or a sub-module by its full name)")
+
+
+def weights_record(metadata: dict[str, str], onnx: Path, state: dict) -> ModelRecord:
+    """The record a weights file holds; for weights written before they held one, the record of the
+    ONNX file beside them, else what they name, their learned label offset standing in for the one
+    inference subtracts (right for Kaggle-layout runs; photo runs need model.onnx beside them)."""
+    if METADATA_KEY not in metadata and onnx.is_file():
+        return KeypointModel(onnx).record
+    if METADATA_KEY not in metadata and "label_offset" in state:
+        metadata = {"label_offset": float(state["label_offset"]), **metadata}
+    return ModelRecord.from_properties(metadata)
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:

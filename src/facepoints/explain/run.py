@@ -58,7 +58,7 @@ def explain_face(model: ExplainableModel, image: np.ndarray, keypoints: list[int
     best = int(np.argmax([d.score for d in detections]))
     crops, matrices = keypointer.frame(image, [detections[best]])
     crop, matrix = crops[0], matrices[0]
-    points = model.predict(crop[None])[0] - model.label_offset  # label frame -> pixel centres
+    points = model.record.to_pixel_centres(model.predict(crop[None])[0])
     return Explanation(detections[best].box, matrix, crop, layer, keypoints, points,
                        gradcam(model, crop, layer, keypoints), occlusion(model, crop, keypoints))
 

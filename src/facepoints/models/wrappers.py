@@ -5,12 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from facepoints.flip import average_with_mirror
+
 
 class FlipAveraged(nn.Module):
-    """Average a model's prediction with its mirrored prediction on the mirrored image.
+    """Average a model's prediction with its mirrored prediction on the mirrored image
+    (flip.average_with_mirror, with the axis offset the labels' frame has from pixel centres).
 
-    In a label frame offset by ``o`` from pixel centres, mirroring maps x to (W - 1 + 2o) - x.
-    Training validates with it; exported files leave it to the runtime (runtime.FlipTest)."""
+    Training validates with it; exported files leave it to the runtime (flip.FlipTest)."""
 
     def __init__(self, model: nn.Module, flip_permutation, label_offset: float):
         super().__init__()
@@ -21,11 +23,7 @@ class FlipAveraged(nn.Module):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         n, width = images.shape[0], images.shape[-1]
         both = self.model(torch.cat([images, images.flip(-1)], dim=0))
-        direct, mirrored = both[:n], both[n:]
-        mirrored = mirrored[:, self.flip_permutation]
-        axis = (width - 1) + 2 * self.label_offset
-        unflipped = torch.stack([axis - mirrored[..., 0], mirrored[..., 1]], dim=-1)
-        return (direct + unflipped) / 2
+        return average_with_mirror(both[:n], both[n:], width, self.flip_permutation, self.label_offset)
 
 
 class Ensemble(nn.Module):

@@ -76,16 +76,15 @@ RECIPES: dict[str, TrainConfig] = {
     "vgg_like": _SEED.but(model="vgg_like", strategy="ffill", augment="none"),
     "conv12": _SEED.but(model="conv12", strategy="ffill", augment="none"),
     "conv4": _SEED.but(model="conv4", strategy="drop", augment="none"),
-    # Pseudo-labels beat the masked loss on all three identity splits measured (seeds 0-2, paired:
-    # -0.031, -0.001, -0.026 RMSE) and still train in under 10 minutes on one H100 (docs/benchmarks.md).
+    # Pseudo-labels beat the masked loss on every identity split measured, at a modest training
+    # time (docs/benchmarks.md).
     "default": TrainConfig(strategy="pseudo"),
     # 68 points on photos (aligned 128 px RGB crops of faces68 + 300-W): the bundled ibug68. Width 48
-    # beat 32 by 0.0007 NME on two seeds (docs/benchmarks.md).
+    # beat 32 on every seed tried (docs/benchmarks.md).
     "photo68": TrainConfig(augment="photo", epochs=300, batch_size=128, patience=40, model_cfg={"width": 48}),
-    # The same faces for the bundled ibug68-fast: 2.5-5 times faster per face on a CPU, for
-    # 0.0006 (frames) to 0.0033 (300-W) more NME end to end (docs/benchmarks.md). Twice the
-    # epochs, run to the end: 600 took its NME from 0.041 to 0.038 on 300-W, and patience 40
-    # stopped it at epoch 322, on a plateau of the still-high learning rate.
+    # The same faces for the bundled ibug68-fast: several times faster per face on a CPU, for a
+    # little more NME (docs/benchmarks.md). Twice the epochs, run to the end: early stopping
+    # halted it on a plateau of the still-high learning rate, and the later epochs lowered its NME.
     "photo68-fast": TrainConfig(model="mobile", augment="photo", epochs=600, batch_size=128, patience=600),
 }
 

@@ -37,8 +37,8 @@ def limit_host_threads() -> None:
     """On a GPU, cap this process's CPU threads unless OMP_NUM_THREADS sets them.
 
     PyTorch takes every core by default, and the spinning threads of runs that share a machine
-    starve each other: on 16 cores, two runs with 16 threads each trained at 66-94 images/s, with
-    4 each at 2,700. Alone, 4 threads gave 4,800 against 3,800 (docs/benchmarks.md)."""
+    starve each other; a few threads each keep them fast, and are faster even alone
+    (docs/benchmarks.md)."""
     if torch.cuda.is_available() and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(min(torch.get_num_threads(), GPU_HOST_THREADS))
 

@@ -65,8 +65,8 @@ class KeypointModule(pl.LightningModule):
 
     def augmented(self, images: torch.Tensor, points: torch.Tensor, mask: torch.Tensor):
         """A raw batch augmented on its device, in float32 even under mixed precision: warped in
-        bf16, whose 8 significant bits space values near 90 px 0.5 px apart, labels moved by up
-        to 0.7 px and images no longer matched them."""
+        bf16, whose 8 significant bits space values near 90 px 0.5 px apart, labels moved and
+        images no longer matched them."""
         with torch.autocast(images.device.type, enabled=False):
             return augment_batch(
                 to_model_input(images), points, mask, self.augment, self.flip_permutation,

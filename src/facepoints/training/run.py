@@ -24,6 +24,8 @@ from facepoints.errors import FacepointsError
 from facepoints.evaluation import per_image_error, score
 from facepoints.export import export_onnx
 from facepoints.fileio import atomic_path, write_text_atomic
+from facepoints.flip import FlipTest
+from facepoints.model_record import ModelRecord
 from facepoints.models import list_models
 from facepoints.models.wrappers import FlipAveraged
 from facepoints.plots import keypoint_grid, learning_curves
@@ -85,42 +87,43 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
         _worst_predictions(val_set, pred, out / "worst.png")
     write_text_atomic(out / "scores.json", json.dumps(result, indent=2))
 
+    graph, flip = _runtime_flip_test(predictor)
+    record = ModelRecord(
+        scheme=dataset.scheme.name, image_size=dataset.image_size, channels=dataset.channels,
+        framing=dataset.framing or FKD_FRAMING, label_offset=_pixel_centre_offset(predictor, dataset), **flip,
+        config=config.to_json(), terms=data_terms(dataset.source),
+    )
     with atomic_path(out / "model.safetensors") as tmp:
         state = {k: v.contiguous().clone() for k, v in predictor.state_dict().items()}
-        save_file(state, str(tmp), metadata={"config": config.to_json()})
-    graph, flip_test = _runtime_flip_test(predictor)
-    export_onnx(
-        graph, out / "model.onnx", scheme=dataset.scheme.name, image_size=dataset.image_size,
-        channels=dataset.channels,
-        extra={"framing": (dataset.framing or FKD_FRAMING).as_dict(), "label_offset": _pixel_centre_offset(predictor, dataset),
-               **flip_test, "config": config.to_json(), "terms": data_terms(dataset.source)},
-    )
+        save_file(state, str(tmp), metadata=record.properties())
+    export_onnx(graph, out / "model.onnx", record)
     metrics = sorted(out.rglob("metrics.csv"))
     if metrics:
         learning_curves(metrics, out / "curves.png")
-    write_text_atomic(out / "card.md", model_card(config, dataset, result, _pixel_centre_offset(predictor, dataset)))
+    write_text_atomic(out / "card.md", model_card(config, dataset, result, record))
     return result
 
 
 def _runtime_flip_test(predictor: nn.Module) -> tuple[nn.Module, dict]:
-    """The graph to export, and the metadata for the flip test the runtime does instead.
+    """The graph to export, and the record's flip settings for it.
 
-    A flip-averaged model exports its bare network, so a user can trade the mirrored pass for
-    speed (runtime.FlipTest); flips inside ensembles and split models stay in the graph."""
+    A flip-averaged model exports its bare network and records the flip test for the runtime to
+    do, so a user can trade the mirrored pass for speed; flips inside ensembles and split models
+    stay in the graph."""
     if not isinstance(predictor, FlipAveraged):
         nested = any(isinstance(m, FlipAveraged) for m in predictor.modules())
         return predictor, {"flip_in_graph": nested}
-    return predictor.model, {"flip_test": {"permutation": predictor.flip_permutation.tolist(),
-                                           "axis_offset": float(predictor.label_offset)}}
+    flip_test = FlipTest(tuple(predictor.flip_permutation.tolist()), float(predictor.label_offset))
+    return predictor.model, {"flip_test": flip_test}
 
 
 def _pixel_centre_offset(predictor, dataset: KeypointSet) -> float:
     """How far the model's outputs sit from pixel centres: what inference subtracts.
 
     Crops facepoints framed itself (``dataset.framing``) carry labels it converted to pixel
-    centres, so 0: there the learned offset only trims the flip axis, and subtracting it moved
-    every point of the 68-point model by 0.32 crop px (NME +6% on 300-W faces). Elsewhere (the
-    Kaggle layout, whose origin is unknown) it is the learned offset."""
+    centres, so 0: there the learned offset only trims the flip axis, and subtracting it would
+    move every point off. Elsewhere (the Kaggle layout, whose origin is unknown) it is the
+    learned offset."""
     if dataset.framing is not None or not isinstance(predictor, FlipAveraged):
         return 0.0
     return float(predictor.label_offset)
@@ -146,8 +149,7 @@ def _worst_predictions(ks: KeypointSet, pred: np.ndarray, path: Path, count: int
     keypoint_grid(ks.images[worst], pred[worst], ks.points[worst], ks.mask[worst], titles, path)
 
 
-def model_card(config: TrainConfig, dataset: KeypointSet, result: dict, label_offset: float = 0.0) -> str:
-    framing = dataset.framing or FKD_FRAMING
+def model_card(config: TrainConfig, dataset: KeypointSet, result: dict, record: ModelRecord) -> str:
     val = result.get("val")
     scores = (
         f"- Validation RMSE {val['rmse']:.3f} px, MAE {val['mae']:.3f} px, NME {val['nme']:.4f} "
@@ -155,20 +157,22 @@ def model_card(config: TrainConfig, dataset: KeypointSet, result: dict, label_of
         if val else "- Trained on all rows: no held-out score. See docs/benchmarks.md for validated runs.\n"
     )
     architecture = f"{config.model} {json.dumps(config.model_cfg)}" if config.model_cfg else config.model
+    height, width = record.image_size
+    offset = record.label_offset
     return f"""# facepoints model card
 
-- Scheme: {dataset.scheme.name} ({dataset.scheme.num_keypoints} keypoints), input {dataset.image_size[1]}x{dataset.image_size[0]}, {dataset.channels} channel(s).
+- Scheme: {record.scheme} ({dataset.scheme.num_keypoints} keypoints), input {width}x{height}, {record.channels} channel(s).
 - Architecture: {architecture}; missing keypoints: {config.strategy}; augmentation: {config.augment}; flip test-time averaging: {config.flip_tta}; ensemble of {config.ensemble}.
 - Data: {_short_sources(dataset.source)} ({result['train_rows']} training rows).
 {scores}- Trained in {result['train_seconds']} s on {result['device']} with facepoints {__version__}.
 
 ## Limits
-- Expects a face framed as in training: a {framing.size} px crop whose reference points (eyes, and where
-  given nose and mouth corners) sit at {[list(p) for p in framing.template]}; `facepoints detect` frames
+- Expects a face framed as in training: a {record.framing.size} px crop whose reference points (eyes, and where
+  given nose and mouth corners) sit at {[list(p) for p in record.framing.template]}; `facepoints detect` frames
   faces this way from the detector's points and refines from the model's own.
-- Coordinates are in the training labels' frame, learned {'+%.2f px from pixel centres' % label_offset if label_offset else 'as pixel centres'}.
+- Coordinates are in the training labels' frame, learned {'+%.2f px from pixel centres' % offset if offset else 'as pixel centres'}.
 - Faces unlike the training data (profile views, heavy occlusion, children, rare lighting) score worse.
 
 ## Terms
-{data_terms(dataset.source)}
+{record.terms}
 """
