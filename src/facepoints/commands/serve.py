@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import typer
@@ -28,18 +29,19 @@ def serve(
     try:
         import uvicorn
 
-        from facepoints.serve.app import CONFIG_VARIABLE, create_app, settings_json
+        from facepoints.serve.app import CONFIG_VARIABLE, create_app
     except ModuleNotFoundError as e:
         raise FacepointsError(f"{e.name} is not installed; install facepoints[serve] for this command") from None
     from facepoints.runtime import available_cores, resolve_model_path
 
     resolve_model_path(model)  # a wrong --model is one line here, not a traceback in each worker
-    options = KeypointerOptions(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test)
-    settings = dict(timeout=timeout, threads=max(1, available_cores() // workers))
+    # create_app's keywords: KeypointerOptions fields and the pool's; plain data, so that worker processes get them as JSON.
+    settings = dict(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test, timeout=timeout,
+                    threads=max(1, available_cores() // workers))
     # Connections past this get 503 from uvicorn itself, before any upload is read.
     limits = dict(host=host, port=port, limit_concurrency=CONNECTION_LIMIT)
     if workers == 1:
-        uvicorn.run(create_app(options, **settings), **limits)
+        uvicorn.run(create_app(**settings), **limits)
     else:
-        os.environ[CONFIG_VARIABLE] = settings_json(options, **settings)
+        os.environ[CONFIG_VARIABLE] = json.dumps(settings)
         uvicorn.run("facepoints.serve.app:app_from_environment", factory=True, workers=workers, **limits)

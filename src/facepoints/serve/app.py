@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import os
 from importlib import resources
@@ -54,17 +53,18 @@ def _errors(*codes: int) -> dict:
 
 def create_app(options: KeypointerOptions | None = None, *, keypointer: FaceKeypointer | None = None,
                threads: int | None = None, timeout: float = 30.0, max_waiting: int = 64,
-               max_upload_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS) -> FastAPI:
-    """The service as an ASGI app. The keypointer is made once from ``options`` (or given) and
-    shared by all requests; a request's scheme, where it names one, replaces the options'.
+               max_upload_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS, **settings) -> FastAPI:
+    """The service as an ASGI app. The keypointer is made once (or given) and shared by all
+    requests; it is made from ``options``, or its fields as keywords (``model="ibug68-fast"``), as
+    FaceKeypointer takes them. A request's scheme, where it names one, replaces the options'.
 
-    threads: photos worked on at once (default: the cores this process may use); each photo runs
-    the models on one thread, whatever ``options.threads`` says. timeout: seconds per request,
-    reading the upload included; max_waiting: requests in (uploading, waiting or worked on) before 503.
+    threads: photos worked on at once (default: the cores this process may use), each running the
+    models on one thread; timeout: seconds per request, reading the upload included; max_waiting:
+    requests in (uploading, waiting or worked on) before 503.
     """
     threads = threads or available_cores()
     # One ONNX Runtime thread per photo: the pool, not each model call, spreads work over the cores.
-    keypointer = keypointer or FaceKeypointer(options=options, threads=1)
+    keypointer = keypointer or FaceKeypointer(options=options, **settings, threads=1)
     filters = {name: load_filter(name) for name in FILTER_NAMES}
     schemes = tuple(name for name in SCHEMES if _gives(keypointer, name))
     runner = Runner(threads, timeout, max_waiting)
@@ -152,16 +152,9 @@ def create_app(options: KeypointerOptions | None = None, *, keypointer: FaceKeyp
     return app
 
 
-def settings_json(options: KeypointerOptions, **settings) -> str:
-    """create_app's arguments as JSON, for CONFIG_VARIABLE: how `facepoints serve --workers N`
-    hands them to uvicorn's worker processes."""
-    return json.dumps({"options": dataclasses.asdict(options), **settings})
-
-
 def app_from_environment() -> FastAPI:
-    """uvicorn's factory for worker processes: the app of the arguments in CONFIG_VARIABLE."""
-    settings = json.loads(os.environ[CONFIG_VARIABLE])
-    return create_app(KeypointerOptions(**settings.pop("options")), **settings)
+    """uvicorn's factory for worker processes: `facepoints serve --workers N` passes the options here."""
+    return create_app(**json.loads(os.environ[CONFIG_VARIABLE]))
 
 
 def _gives(keypointer: FaceKeypointer, scheme: str) -> bool:
