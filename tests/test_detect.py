@@ -156,7 +156,7 @@ def test_cli_goes_on_past_a_broken_image(tmp_path):
 def test_photos_worked_on_at_once_come_back_as_one_at_a_time_gives_them(tmp_path, shared_data):
     """Batch commands work on one photo per core: the entries, a failure among them, come back in
     the inputs' order and equal to those of one photo at a time."""
-    from facepoints.commands.batch import each_image
+    from facepoints.batch import each_image
     from facepoints.inference import image_json
 
     paths = sorted((shared_data / "w300/photos/images").iterdir())[:12]
@@ -165,8 +165,8 @@ def test_photos_worked_on_at_once_come_back_as_one_at_a_time_gives_them(tmp_path
     paths.insert(5, broken)
     keypointer = FaceKeypointer("ibug68-fast", threads=1)
     work = lambda path, image: image_json(image, keypointer(image))
-    one_at_a_time, failed = each_image(paths, "detecting", work, workers=1)
-    at_once, failed_at_once = each_image(paths, "detecting", work, workers=3)
+    one_at_a_time, failed = each_image(paths, work, workers=1)
+    at_once, failed_at_once = each_image(paths, work, workers=3)
     assert failed == failed_at_once == 1 and "error" in at_once[5]
     assert [entry["path"] for entry in at_once] == [str(path) for path in paths]
     assert sum(len(entry["faces"]) for entry in at_once) > 12

@@ -9,26 +9,30 @@ from __future__ import annotations
 
 import functools
 
+from facepoints.options import KeypointerOptions
+
 __version__ = "0.1.0"
 
 
 @functools.lru_cache(maxsize=4)
-def _keypointer(model: str, threshold: float, detect_size: int | None, flip_test: bool):
+def _keypointer(options: KeypointerOptions):
     from facepoints.inference import FaceKeypointer
 
-    return FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test)
+    return FaceKeypointer(options=options)
 
 
-def detect(image, scheme: str | None = None, *, model: str = "ibug68", threshold: float = 0.6,
-           detect_size: int | None = None, flip_test: bool = True):
+def detect(image, scheme: str | None = None, *, model: str = KeypointerOptions.model,
+           threshold: float = KeypointerOptions.threshold, detect_size: int | None = None,
+           flip_test: bool = KeypointerOptions.flip_test):
     """Every face's keypoints in ``image``: a path, bytes, a PIL image or an RGB/grey numpy array.
 
     Returns a list of ``facepoints.inference.Face`` (box, score, scheme, keypoints, names), with
     coordinates in 0-based pixel centres of the displayed image (EXIF orientation applied).
-    detect_size: longer side the photo is shrunk to for the face detector (default 640); raise it
-    to find small faces in large photos.
-    flip_test: average each face with its mirror image (default); off saves 37-50% of the keypoint
-    model's time for about 0.001 more NME."""
+    detect_size: longer side the photo is shrunk to for the face detector (default
+    ``facepoints.options.MAX_SIDE``); raise it to find small faces in large photos.
+    flip_test: average each face with its mirror image (default); off skips that second pass of the
+    keypoint model, for slightly less accurate keypoints."""
     from facepoints.imageio import read_image
 
-    return _keypointer(model, threshold, detect_size, flip_test)(read_image(image), scheme=scheme)
+    options = KeypointerOptions(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test)
+    return _keypointer(options)(read_image(image), scheme=scheme)

@@ -3,8 +3,8 @@
 The crop is framed from the detector's five reference points (or a box), exactly as training
 crops were framed from labelled ones; each refinement pass re-frames the face from the model's
 own keypoints, which is the training framing up to the model's error. With YuNet's points one
-pass is enough: a second moved held-out NME by 0.0002-0.0003 at 1.5x the time (docs/benchmarks.md),
-so refinement is off by default and matters most for --box input."""
+pass is enough: a second barely moves held-out NME and costs another pass (docs/benchmarks.md), so
+refinement is off by default and matters most for --box input."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ import numpy as np
 from facepoints.crop import apply_affine, crop_face, framing_transform, invert_affine, reference_points
 from facepoints.detectors import Detection, create_detector
 from facepoints.errors import FacepointsError
+from facepoints.options import KeypointerOptions, keypointer_options
 from facepoints.runtime import KeypointModel
 from facepoints.schemes import convert_points, get_scheme
 
 # Where the five reference points sit inside a YuNet face box, as fractions of the box: the
-# median over 5,449 labelled faces68 and 300-W faces (benchmarks/fit_box_reference.py). The
+# median over the labelled faces68 and 300-W faces (benchmarks/fit_box_reference.py). The
 # refinement pass corrects what a box alone cannot know (pose, expression).
 BOX_REFERENCE = np.array(
     [[0.281, 0.401], [0.741, 0.395], [0.521, 0.595], [0.326, 0.765], [0.709, 0.761]], np.float32
@@ -72,29 +73,31 @@ def parse_box(text: str) -> np.ndarray:
 class FaceKeypointer:
     """Detector + keypoint model. Call it on an RGB uint8 image; get a Face per face found.
 
-    ``threads`` and ``flip_test`` apply to a model given by name or path; a model object comes
-    as it was made."""
+    Takes a KeypointerOptions, or its fields as keywords (``FaceKeypointer("ibug68-fast",
+    threads=1)``); keywords given with ``options`` replace its fields. ``threads`` and ``flip_test``
+    apply to a model given by name or path; a model object comes as it was made."""
 
-    def __init__(self, model: str | KeypointModel = "ibug68", detector: str = "yunet", threshold: float = 0.6,
-                 refine: int = 0, threads: int | None = None, detect_size: int | None = None,
-                 flip_test: bool = True):
+    def __init__(self, model: str | Path | KeypointModel | None = None, *, options: KeypointerOptions | None = None,
+                 **settings):
+        if model is not None:
+            settings["model"] = model
+        self.options = keypointer_options(options, **settings)
+        model = self.options.model
         # Anything with KeypointModel's attributes and predict() will do (explain passes a torch model).
-        self.model = (KeypointModel(model, threads=threads, flip_test=flip_test)
+        self.model = (KeypointModel(model, threads=self.options.threads, flip_test=self.options.flip_test)
                       if isinstance(model, (str, Path)) else model)
-        self.detector_name, self.threshold, self.threads = detector, threshold, threads
-        # Longer side of the photo the detector sees (None: the detector's own default).
-        self.detect_size = detect_size
         self._detector = None
         self._detector_lock = threading.Lock()  # batch commands call one keypointer from several threads
-        self.refine = refine
+        self.check_scheme(self.options.scheme)
 
     @property
     def detector(self):
         with self._detector_lock:
             if self._detector is None:  # built on first use: --box runs need none
-                sized = {"max_side": self.detect_size} if self.detect_size else {}
-                self._detector = create_detector(self.detector_name, threshold=self.threshold, threads=self.threads,
-                                                 **sized)
+                options = self.options
+                sized = {"max_side": options.detect_size} if options.detect_size else {}
+                self._detector = create_detector(options.detector, threshold=options.threshold,
+                                                 threads=options.threads, **sized)
         return self._detector
 
     def __call__(self, image: np.ndarray, boxes: list[np.ndarray] | None = None,
@@ -118,7 +121,7 @@ class FaceKeypointer:
         ])[:, : self.model.framing.num_reference]
         source = self._model_colours(image)
         crops, matrices = self._crop(source, references)
-        for _ in range(self.refine):
+        for _ in range(self.options.refine):
             points = self.to_image(self.model.predict(crops), matrices)
             crops, matrices = self._crop(source, self._references(points))
         return crops, matrices
@@ -132,7 +135,7 @@ class FaceKeypointer:
         return self.to_image(self.model.predict(crops), matrices)
 
     def face(self, box: np.ndarray, score: float, points: np.ndarray, scheme: str | None = None) -> Face:
-        """A Face from model-scheme keypoints, converted to ``scheme``."""
+        """A Face from model-scheme keypoints, converted to ``scheme`` (default: the options')."""
         return Face(box, score, *self._convert(points, scheme))
 
     def _references(self, points: np.ndarray) -> np.ndarray:
@@ -159,6 +162,7 @@ class FaceKeypointer:
 
     def _convert(self, points: np.ndarray, scheme: str | None) -> tuple[str, np.ndarray]:
         source = self.model.scheme.name
+        scheme = scheme or self.options.scheme
         if scheme is None or scheme == source:
             return source, points
         try:

@@ -19,14 +19,14 @@ import pyarrow as pa
 import ray
 import ray.data
 
-from facepoints.commands.batch import image_entry
-from facepoints.commands.detect import IMAGE_SUFFIXES
+from facepoints.batch import IMAGE_SUFFIXES, image_entry
 from facepoints.errors import FacepointsError
 from facepoints.fileio import atomic_folder
 from facepoints.inference import FaceKeypointer, image_json
+from facepoints.options import KeypointerOptions, keypointer_options
 
 FORMATS = ("parquet", "json")
-ROWS_PER_FILE = 10_000  # about 6 MB of Parquet for faces68 frames: a few large files, not one per batch
+ROWS_PER_FILE = 10_000  # a few large files, not one per batch
 
 # detect's JSON entry as a fixed Arrow schema: every block, even one of broken files only,
 # has the same columns and types, so the files concatenate into one table.
@@ -49,14 +49,11 @@ ROW_SCHEMA = pa.schema([
 class KeypointBatches:
     """Ray Data callable class: a batch of encoded files (columns bytes, path) -> detect's rows."""
 
-    def __init__(self, model: str, threshold: float, detect_size: int | None, flip_test: bool, refine: int,
-                 scheme: str | None, threads: int):
-        self.keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test,
-                                         refine=refine, threads=threads)
-        self.scheme = scheme
+    def __init__(self, options: KeypointerOptions):
+        self.keypointer = FaceKeypointer(options=options)
 
     def _keypoints(self, image: np.ndarray) -> dict:
-        return image_json(image, self.keypointer(image, scheme=self.scheme))
+        return image_json(image, self.keypointer(image))
 
     def __call__(self, batch: dict[str, np.ndarray]) -> pa.Table:
         rows = [image_entry(data, str(path), self._keypoints)[0] for data, path in zip(batch["bytes"], batch["path"])]
@@ -92,16 +89,16 @@ def _reachable(address: str, seconds: float = 5.0) -> None:
         raise FacepointsError(f"Ray cluster {address!r}: nothing answers there ({e.strerror or e})") from None
 
 
-def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float = 0.6, refine: int = 0,
-                     scheme: str | None = None, cpus_per_worker: int = 1, batch_size: int = 16,
-                     detect_size: int | None = None, flip_test: bool = True):
+def keypoint_dataset(inputs: list[str], options: KeypointerOptions | None = None, *, cpus_per_worker: int = 1,
+                     batch_size: int = 16, **settings):
     """A lazy ``ray.data.Dataset`` of detect's rows (ROW_SCHEMA) for every image under ``inputs``.
 
     inputs: files or folders (searched recursively; names starting with . or _ are skipped),
-    local or any URI pyarrow reads. Each actor runs the models on ``cpus_per_worker`` threads;
-    the pool starts with as many actors as the cluster's CPUs hold."""
-    # A bad model, scheme or flip test fails here, not in a worker.
-    FaceKeypointer(model=model, threads=1, flip_test=flip_test).check_scheme(scheme)
+    local or any URI pyarrow reads. ``options`` (or its fields as keywords, as FaceKeypointer takes
+    them) say how each actor finds faces; each actor runs the models on ``cpus_per_worker``
+    threads, and the pool starts with as many actors as the cluster's CPUs hold."""
+    options = keypointer_options(options, **settings, threads=cpus_per_worker)
+    FaceKeypointer(options=options, threads=1)  # a bad model, scheme or flip test fails here, not in a worker
     for item in inputs:
         if not _is_uri(item) and not Path(item).exists():
             raise FacepointsError(f"{item}: not found")
@@ -113,8 +110,7 @@ def keypoint_dataset(inputs: list[str], model: str = "ibug68", threshold: float 
     workers = max(1, int(ray.cluster_resources().get("CPU", 1)) // cpus_per_worker)
     return files.map_batches(
         KeypointBatches,
-        fn_constructor_kwargs=dict(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test,
-                                   refine=refine, scheme=scheme, threads=cpus_per_worker),
+        fn_constructor_kwargs=dict(options=options),
         batch_size=batch_size,
         batch_format="numpy",
         num_cpus=cpus_per_worker,

@@ -24,8 +24,8 @@ from facepoints.inference import Face, FaceKeypointer
 
 @dataclass(frozen=True)
 class Smoothing:
-    """Defaults chosen on benchmarks/filter_video.py's clips: jitter on a still face a sixth to a
-    seventh of the raw points', at +0.0002 NME of lag on a moving one (docs/benchmarks.md)."""
+    """Defaults chosen on benchmarks/filter_video.py's clips: a still face's jitter cut to a small
+    share of the raw points', for little lag on a moving one (docs/benchmarks.md)."""
 
     min_cutoff: float = 0.3  # Hz: lower holds a still face steadier
     beta: float = 30.0  # how fast the cut-off rises with speed (eye distances per second)

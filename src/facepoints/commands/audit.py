@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from facepoints.commands.console import console, errors
 
 
 def audit(
@@ -23,9 +24,8 @@ def audit(
     from facepoints.audit.suspects import write_suspects
     from facepoints.data import load_dataset
 
-    console, status = Console(), Console(stderr=True)
     columns = (TextColumn("{task.description:<36}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=status, transient=True, disable=not progress) as bar:
+    with Progress(*columns, console=errors, transient=True, disable=not progress) as bar:
         task = bar.add_task("reading data", total=STEPS + 1 + (report is not None))
         dataset = load_dataset(data)
         result = audit_keypoint_set(dataset, on_step=lambda step: bar.update(task, description=step, advance=1))

@@ -6,8 +6,10 @@ from typing import Optional
 
 import typer
 
+from facepoints.commands.console import errors
 from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
 from facepoints.errors import FacepointsError
+from facepoints.options import KeypointerOptions
 
 
 def detect_ray(
@@ -16,7 +18,7 @@ def detect_ray(
     format: str = typer.Option("parquet", help="parquet or json (JSON lines)."),
     address: Optional[str] = typer.Option(None, help="Ray cluster to join (default: RAY_ADDRESS, else a local instance)."),
     scheme: Optional[str] = typer.Option(None, help="Keypoints to report: ibug68, fkd15 or celeba5 (default: the model's)."),
-    model: str = typer.Option("ibug68", help="Bundled model name, or a model.onnx at the same path on every node."),
+    model: str = typer.Option(KeypointerOptions.model, help="Bundled model name, or a model.onnx at the same path on every node."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
     flip_test: bool = FLIP_TEST,
@@ -35,12 +37,10 @@ def detect_ray(
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
     connect(address)
-    dataset = keypoint_dataset(inputs, model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test,
-                               refine=refine, scheme=scheme, cpus_per_worker=cpus_per_worker)
+    options = KeypointerOptions(model=model, scheme=scheme, threshold=threshold, detect_size=detect_size,
+                                flip_test=flip_test, refine=refine)
+    dataset = keypoint_dataset(inputs, options, cpus_per_worker=cpus_per_worker)
     images, failed = write_rows(dataset, out, format)
-
-    from facepoints.cli import errors
-
     errors.print(f"{images} image(s) written to {out}" + (f"; {failed} failed (rows with an error)" if failed else ""))
     if failed:
         raise typer.Exit(1)

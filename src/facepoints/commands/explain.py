@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from facepoints.commands.console import console
 from facepoints.errors import FacepointsError
 
 
@@ -24,8 +25,6 @@ def explain(
     from facepoints.fileio import atomic_folder
     from facepoints.imageio import read_image
     from facepoints.inference import parse_box
-
-    from facepoints.cli import console
 
     explainable = ExplainableModel(model)
     keypoints = select_keypoints(explainable.scheme, keypoint)

@@ -11,10 +11,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from facepoints.commands.batch import each_image, photo_workers
-from facepoints.commands.detect import IMAGE_SUFFIXES, collect_inputs
+from facepoints.commands.console import errors, image_progress
 from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
 from facepoints.errors import DataError, FacepointsError
+from facepoints.options import KeypointerOptions
 
 
 class FramesPerSecond(ProgressColumn):
@@ -31,13 +31,14 @@ def filter_faces(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write every face's keypoints (per frame for video)."),
     detect_every: int = typer.Option(5, min=1, help="Video: run the face detector every N frames; follow faces in between."),
     smooth: bool = typer.Option(True, help="Video: smooth keypoints over time (One Euro filter)."),
-    # ibug68-fast: on video 1.5x the frames a second of ibug68 and a third of its jitter, for 0.0006 more NME on frames.
+    # ibug68-fast: on video more frames a second and less jitter than ibug68, for slightly higher NME (docs/benchmarks.md).
     model: str = typer.Option("ibug68-fast", help="Keypoint model: bundled name (ibug68-fast; ibug68, a little more accurate on photos; ibug68-tiny, faster), model.onnx or run folder."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
     flip_test: bool = FLIP_TEST,
 ):
     """Put a filter on every face. Exit 0: all inputs read; 1: some failed; 2: usage error."""
+    from facepoints.batch import IMAGE_SUFFIXES, collect_inputs, photo_workers
     from facepoints.filters import load_filter
     from facepoints.inference import FaceKeypointer
     from facepoints.video import VIDEO_SUFFIXES
@@ -52,8 +53,8 @@ def filter_faces(
         source = source.resolve()  # `.` and `..` have names to build the default output from
     photos = collect_inputs([str(source)]) if source is not None and source.is_dir() else []
     workers = photo_workers(len(photos))  # a folder's photos: one per core, one model thread each
-    keypointer = FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test,
-                                threads=1 if workers > 1 else None)
+    keypointer = FaceKeypointer(options=KeypointerOptions(model=model, threshold=threshold, detect_size=detect_size,
+                                                          flip_test=flip_test, threads=1 if workers > 1 else None))
     if webcam is not None:
         return _webcam(effect, keypointer, webcam, out, json_out, detect_every, smooth)
     if source.is_dir():
@@ -78,7 +79,7 @@ def filter_faces(
 def _images(effect, keypointer, paths: list[Path], root: Path, out: Path, json_out: Optional[Path], workers: int = 1,
             single: bool = False) -> int:
     """Filter each image; a bad one is reported and skipped. Returns how many failed."""
-    from facepoints.cli import errors
+    from facepoints.batch import each_image
     from facepoints.draw import encode_image
     from facepoints.fileio import write_bytes_atomic, write_text_atomic
     from facepoints.inference import image_json
@@ -90,7 +91,8 @@ def _images(effect, keypointer, paths: list[Path], root: Path, out: Path, json_o
         write_bytes_atomic(target, encode_image(image, target.suffix))
         return {**image_json(image, faces), "output": str(target)}
 
-    results, failures = each_image(paths, "filtering", work, workers)
+    with image_progress("filtering", len(paths)) as on_entry:
+        results, failures = each_image(paths, work, workers, on_entry)
     if json_out is not None:
         write_text_atomic(json_out, json.dumps({"images": results}, indent=1))
     errors.print(f"{effect.name}: {len(paths) - failures} image(s) written to {out}" + (f"; {failures} failed" if failures else ""))
@@ -101,7 +103,6 @@ def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional
                  smooth: bool) -> int:
     """Every frame filtered, faces followed and smoothed; the video appears at ``out`` only when
     complete. Returns 1 when the input ended before the length it states (written up to there), else 0."""
-    from facepoints.cli import errors
     from facepoints.fileio import write_text_atomic
     from facepoints.video import VideoReader, video_writer
 
@@ -160,7 +161,6 @@ def _webcam(effect, keypointer, index: int, out: Optional[Path], json_out: Optio
     """Live: a window where a display exists, or a recording with --out. Ctrl-C (or q) ends it cleanly."""
     import contextlib
 
-    from facepoints.cli import errors
     from facepoints.fileio import write_text_atomic
     from facepoints.video import Webcam, Window, video_writer
 

@@ -1,19 +1,30 @@
-"""Options that every command finding faces takes, defined once so their limits and help agree."""
+"""Options that every command finding faces takes, defined once so their limits and help agree,
+with their defaults and limits taken from the keypointer's own (``facepoints.options``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-THRESHOLD = typer.Option(0.6, min=0.0, max=1.0, help="Face detector score threshold.")
-# 640 is the YuNet detector's own default (facepoints.detectors.yunet.MAX_SIDE), not imported here
-# so that the CLI starts without loading OpenCV and ONNX Runtime.
+from facepoints.errors import FacepointsError
+from facepoints.options import MAX_SIDE, SIDE_LIMITS, KeypointerOptions
+
+THRESHOLD = typer.Option(KeypointerOptions.threshold, min=0.0, max=1.0, help="Face detector score threshold.")
 DETECT_SIZE = typer.Option(
-    640, min=64, max=8192,
+    MAX_SIDE, min=SIDE_LIMITS[0], max=SIDE_LIMITS[1],
     help="Longer side (px) photos are shrunk to for the face detector: larger finds smaller faces in big "
          "photos (a face needs about 10 px after shrinking), smaller is faster.",
 )
 FLIP_TEST = typer.Option(
-    True, "--flip-test/--no-flip-test",
-    help="Average each face's keypoints with those found on its mirror image: slightly more accurate "
-         "(NME about 0.001 lower), at 1.6-2x the keypoint model's time.",
+    KeypointerOptions.flip_test, "--flip-test/--no-flip-test",
+    help="Average each face's keypoints with those found on its mirror image: slightly more accurate, "
+         "at the cost of a second pass of the keypoint model.",
 )
+
+
+def existing(path: Path, what: str) -> Path:
+    """``path``, or a one-line error naming it when it does not exist."""
+    if not path.exists():
+        raise FacepointsError(f"{path}: {what} not found")
+    return path

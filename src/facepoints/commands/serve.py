@@ -9,6 +9,7 @@ import typer
 
 from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
 from facepoints.errors import FacepointsError
+from facepoints.options import KeypointerOptions
 
 
 CONNECTION_LIMIT = 256
@@ -18,7 +19,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(8000, min=0, max=65535),
     workers: int = typer.Option(1, min=1, help="Server processes, each with its own copy of the model."),
-    model: str = typer.Option("ibug68", help="Keypoint model: bundled name (ibug68; ibug68-fast: 2.5-5x faster per face, slightly less accurate; ibug68-tiny: faster still), model.onnx or run folder."),
+    model: str = typer.Option(KeypointerOptions.model, help="Keypoint model: bundled name (ibug68; ibug68-fast: faster per face, slightly less accurate; ibug68-tiny: faster still), model.onnx or run folder."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
     flip_test: bool = FLIP_TEST,
@@ -34,12 +35,13 @@ def serve(
     from facepoints.runtime import available_cores, resolve_model_path
 
     resolve_model_path(model)  # a wrong --model is one line here, not a traceback in each worker
-    options = dict(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test, timeout=timeout,
-                   threads=max(1, available_cores() // workers))
+    # create_app's keywords: KeypointerOptions fields and the pool's; plain data, so that worker processes get them as JSON.
+    settings = dict(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test, timeout=timeout,
+                    threads=max(1, available_cores() // workers))
     # Connections past this get 503 from uvicorn itself, before any upload is read.
     limits = dict(host=host, port=port, limit_concurrency=CONNECTION_LIMIT)
     if workers == 1:
-        uvicorn.run(create_app(**options), **limits)
+        uvicorn.run(create_app(**settings), **limits)
     else:
-        os.environ[CONFIG_VARIABLE] = json.dumps(options)
+        os.environ[CONFIG_VARIABLE] = json.dumps(settings)
         uvicorn.run("facepoints.serve.app:app_from_environment", factory=True, workers=workers, **limits)

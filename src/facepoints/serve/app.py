@@ -18,6 +18,7 @@ from facepoints.errors import FacepointsError, UnsupportedImageError
 from facepoints.filters import FILTER_NAMES, load_filter
 from facepoints.imageio import DEFAULT_MAX_PIXELS, read_image
 from facepoints.inference import FaceKeypointer, image_json
+from facepoints.options import KeypointerOptions
 from facepoints.runtime import available_cores
 from facepoints.schemes import SCHEMES
 from facepoints.serve.errors import ApiError, error_response
@@ -50,18 +51,20 @@ def _errors(*codes: int) -> dict:
     return {c: {"description": reasons[c], "content": {"application/json": {"schema": schema}}} for c in codes}
 
 
-def create_app(model: str = "ibug68", *, keypointer: FaceKeypointer | None = None, threshold: float = 0.6,
-               detect_size: int | None = None, flip_test: bool = True, threads: int | None = None, timeout: float = 30.0, max_waiting: int = 64,
-               max_upload_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS) -> FastAPI:
-    """The service as an ASGI app. The keypointer is made (or given) once and shared by all requests.
+def create_app(options: KeypointerOptions | None = None, *, keypointer: FaceKeypointer | None = None,
+               threads: int | None = None, timeout: float = 30.0, max_waiting: int = 64,
+               max_upload_bytes: int = MAX_UPLOAD_BYTES, max_pixels: int = DEFAULT_MAX_PIXELS, **settings) -> FastAPI:
+    """The service as an ASGI app. The keypointer is made once (or given) and shared by all
+    requests; it is made from ``options``, or its fields as keywords (``model="ibug68-fast"``), as
+    FaceKeypointer takes them. A request's scheme, where it names one, replaces the options'.
 
-    threads: photos worked on at once (default: the cores this process may use); timeout: seconds
-    per request, reading the upload included; max_waiting: requests in (uploading, waiting or worked on) before 503.
+    threads: photos worked on at once (default: the cores this process may use), each running the
+    models on one thread; timeout: seconds per request, reading the upload included; max_waiting:
+    requests in (uploading, waiting or worked on) before 503.
     """
     threads = threads or available_cores()
     # One ONNX Runtime thread per photo: the pool, not each model call, spreads work over the cores.
-    keypointer = keypointer or FaceKeypointer(model=model, threshold=threshold, detect_size=detect_size,
-                                            flip_test=flip_test, threads=1)
+    keypointer = keypointer or FaceKeypointer(options=options, **settings, threads=1)
     filters = {name: load_filter(name) for name in FILTER_NAMES}
     schemes = tuple(name for name in SCHEMES if _gives(keypointer, name))
     runner = Runner(threads, timeout, max_waiting)
@@ -141,8 +144,8 @@ def create_app(model: str = "ibug68", *, keypointer: FaceKeypointer | None = Non
     @app.get("/healthz", summary="Liveness, and what the API offers")
     async def healthz() -> dict:
         return {"status": "ok", "model": keypointer.model.path.stem, "schemes": list(schemes),
-                "default_scheme": keypointer.model.scheme.name, "filters": list(FILTER_NAMES),
-                "max_upload_bytes": max_upload_bytes, "waiting": runner.waiting}
+                "default_scheme": keypointer.options.scheme or keypointer.model.scheme.name,
+                "filters": list(FILTER_NAMES), "max_upload_bytes": max_upload_bytes, "waiting": runner.waiting}
 
     _add_page(app)
     _add_docs(app)

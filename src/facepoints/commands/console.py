@@ -1,0 +1,63 @@
+"""What every command prints through: results on stdout, messages and progress on stderr, and a
+user error as one line with an exit code, never a traceback."""
+
+from __future__ import annotations
+
+import functools
+import os
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import Progress
+
+from facepoints.errors import FacepointsError
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def user_errors(command):
+    """Turn a FacepointsError (or a missing optional dependency) into one line and exit code 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.BadParameter):  # the command's own exit codes and usage errors
+            raise
+        except FacepointsError as e:
+            errors.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except ModuleNotFoundError as e:
+            errors.print(f"[red]error:[/red] {e.name} is not installed; install facepoints\\[train] for this command",
+                         highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            errors.print("interrupted")
+            raise typer.Exit(130) from None
+        except Exception as e:  # a bug, not a user error: still one line unless asked for more
+            if os.environ.get("FACEPOINTS_DEBUG"):
+                raise
+            errors.print(f"[red]internal error:[/red] {type(e).__name__}: {e} (set FACEPOINTS_DEBUG=1 for details)",
+                         highlight=False, soft_wrap=True)
+            raise typer.Exit(3) from None
+
+    return command if os.environ.get("FACEPOINTS_DEBUG") == "raw" else wrapper
+
+
+@contextmanager
+def image_progress(label: str, total: int) -> Iterator[Callable[[dict], None]]:
+    """A progress bar over ``total`` images (none for a single one), and the ``on_entry`` callback
+    of ``facepoints.batch.each_image`` that advances it and prints each failed image's error."""
+    with Progress(console=errors, transient=True, disable=total < 2) as progress:
+        task = progress.add_task(label, total=total)
+
+        def on_entry(entry: dict) -> None:
+            if "error" in entry:
+                errors.print(f"[red]error:[/red] {escape(entry['error'])}", highlight=False, soft_wrap=True)
+            progress.advance(task)
+
+        yield on_entry

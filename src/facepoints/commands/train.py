@@ -1,0 +1,74 @@
+"""`facepoints train`: a run folder with config, metrics, plots, weights, ONNX and a card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from facepoints.commands.console import console
+from facepoints.commands.options import existing
+from facepoints.errors import FacepointsError
+
+
+def train(
+    data: list[Path] = typer.Option(..., help="Training data: Kaggle training.csv/.zip, a landmark CSV, a .pts "
+                                    "folder or packed crops (.npz); repeat to combine sets."),
+    out: Path = typer.Option(..., help="Run folder to write (an existing one is resumed)."),
+    exclude: Optional[str] = typer.Option(None, help="Leave out the top N suspects of an audit: suspects.csv[:N]."),
+    val_groups: Optional[Path] = typer.Option(None, help="CSV `row,identity`: hold out whole identities."),
+    recipe: str = typer.Option("default", help="default, photo68 (68 points on photo crops), photo68-fast (the same for CPUs), or a seed re-creation: mean, nouri, lenet5, vgg_like, conv12, conv4."),
+    model: Optional[str] = typer.Option(None, help="Architecture (see `facepoints models`)."),
+    model_cfg: Optional[str] = typer.Option(None, help='Architecture options as JSON, e.g. \'{"width": 48}\'.'),
+    strategy: Optional[str] = typer.Option(None, help="Missing keypoints: masked, drop, ffill, mean, linear, pseudo, split."),
+    augment: Optional[str] = typer.Option(None, help="Augmentation preset: none, flip, flip_brightness, full, photo."),
+    epochs: Optional[int] = typer.Option(None, min=0),
+    patience: Optional[int] = typer.Option(None, min=1, help="Stop after this many epochs without a better validation RMSE."),
+    batch_size: Optional[int] = typer.Option(None, min=1),
+    lr: Optional[float] = typer.Option(None, min=0.0),
+    ensemble: Optional[int] = typer.Option(None, min=1, help="Average this many independently seeded models."),
+    flip_tta: Optional[bool] = typer.Option(None, help="Average with the mirrored face's prediction."),
+    val_fraction: Optional[float] = typer.Option(None, min=0.0, max=0.9, help="Share held out (0: train on all)."),
+    devices: Optional[int] = typer.Option(None, min=1, help="GPUs (or CPU processes) per host for data-parallel training."),
+    nodes: Optional[int] = typer.Option(None, min=1, help="Hosts, for a run started on each by torchrun --nnodes."),
+    seed: Optional[int] = typer.Option(None),
+    compile: Optional[bool] = typer.Option(None, "--compile/--no-compile",
+                                           help="Compile the training step into fused kernels (default: on a GPU)."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+):
+    """Train a keypoint model; the run folder holds config, metrics, plots, weights, ONNX and a card."""
+    from facepoints.training.config import recipe as make_recipe
+    from facepoints.training.run import train_run
+
+    overrides = {k: v for k, v in dict(
+        model=model, model_cfg=_json_object(model_cfg, "--model-cfg") if model_cfg else None, strategy=strategy, augment=augment, epochs=epochs, patience=patience,
+        batch_size=batch_size, lr=lr,
+        ensemble=ensemble, flip_tta=flip_tta, val_fraction=val_fraction, devices=devices, nodes=nodes, seed=seed,
+        compile=compile,
+    ).items() if v is not None}
+    config = make_recipe(recipe, **overrides)
+    excluded = None
+    if exclude:
+        from facepoints.audit.suspects import read_exclusions
+
+        excluded = read_exclusions(exclude)
+    result = train_run(config, [existing(d, "training data") for d in data], out,
+                       existing(val_groups, "groups file") if val_groups else None, exclude_rows=excluded,
+                       progress=progress)
+    if not result:  # a data-parallel worker: rank 0 reports
+        return
+    val = result.get("val")
+    summary = f"validation RMSE {val['rmse']:.3f} px on {result['val_rows']} rows" if val else "trained on all rows"
+    console.print(f"{out}: {summary}; {result['train_seconds']} s on {result['device']}")
+
+
+def _json_object(text: str, option: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise FacepointsError(f"{option} must be a JSON object: {e}") from None
+    if not isinstance(value, dict):
+        raise FacepointsError(f"{option} must be a JSON object, not {text!r}")
+    return value
