@@ -2,6 +2,8 @@
 mappings agree, points follow pixels through a warp, and a face's framing maps its reference
 points exactly where the framing says."""
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from facepoints.crop import PHOTO_FRAMING, Framing, apply_affine, crop_face, framing_transform, invert_affine
-from facepoints.schemes import SCHEMES, convert_points, get_scheme
+from facepoints.schemes import SCHEMES, convert_points, get_scheme, mapping_matrix
 from facepoints.transforms import affine_about_centre, warp_images, warp_points
 
 coordinates = st.floats(-50, 250, allow_nan=False, width=32)
@@ -32,7 +34,23 @@ def test_flip_pairs_are_disjoint_so_the_permutation_is_an_involution(scheme):
     assert all(perm[a] == b for a, b in get_scheme(scheme).flip_pairs)
 
 
-@pytest.mark.parametrize("source,target", [("ibug68", "fkd15"), ("fkd15", "celeba5"), ("ibug68", "celeba5")])
+def mapped_pairs() -> list[tuple[str, str]]:
+    """Every (source, target) pair of distinct schemes that a mapping joins."""
+    pairs = []
+    for source, target in itertools.permutations(sorted(SCHEMES), 2):
+        try:
+            mapping_matrix(source, target)
+        except ValueError:
+            continue
+        pairs.append((source, target))
+    return pairs
+
+
+def test_the_mapped_pairs_include_every_bundled_mapping():
+    assert {("ibug68", "fkd15"), ("fkd15", "celeba5"), ("ibug68", "celeba5")} <= set(mapped_pairs())
+
+
+@pytest.mark.parametrize("source,target", mapped_pairs())
 @given(data=st.data(), width=st.integers(1, 400))
 def test_converting_a_mirrored_face_gives_the_mirrored_conversion(source, target, width, data):
     """Each scheme's flip pairs agree with the mappings between schemes, whichever side convention
