@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,6 @@ from facepoints.data.landmarks import read_landmark_csv, read_mtfl_csv
 from facepoints.evaluation import per_image_nme
 from facepoints.imageio import read_image
 from facepoints.inference import FaceKeypointer
-from facepoints.runtime import KeypointModel
 from facepoints.schemes import CELEBA5
 
 # The identities both bundled 68-point models were validated on, never trained on.
@@ -91,28 +89,6 @@ def test_bundled_photo_models_beat_dlib_on_faces_nobody_trained_on(model, shared
         labelled.append(sample.points)
     nme = per_image_nme(np.array(predicted), np.array(labelled), np.ones((len(labelled), 5), bool), CELEBA5)
     assert nme.mean() < 0.051, nme.mean()
-
-
-def test_faster_photo_models_are_faster_on_any_cpu():
-    """What ibug68-fast and ibug68-tiny are for. Per face ibug68-fast ran about 5x as fast as
-    the 8-bit ibug68 on an AVX2-only CPU and 2.5x on one with VNNI, whose 8-bit kernels are
-    quicker; ibug68-tiny, the same network on 96 px crops, 1.4-1.55x as fast as ibug68-fast
-    (docs/benchmarks.md). They take turns, after a warm-up call each."""
-    models = {name: KeypointModel(name, threads=2) for name in ("ibug68", "ibug68-fast", "ibug68-tiny")}
-    rng = np.random.default_rng(0)
-    crops = {name: rng.integers(0, 256, (1, *model.image_size, 3), dtype=np.uint8) for name, model in models.items()}
-    times = {name: [] for name in models}
-    for name, model in models.items():
-        model.predict(crops[name])
-    for _ in range(9):
-        for name, model in models.items():
-            started = time.perf_counter()
-            for _ in range(5):
-                model.predict(crops[name])
-            times[name].append(time.perf_counter() - started)
-    median = {name: np.median(seconds) for name, seconds in times.items()}
-    assert median["ibug68"] / median["ibug68-fast"] > 1.5, median
-    assert median["ibug68-fast"] / median["ibug68-tiny"] > 1.2, median
 
 
 def test_box_instead_of_detector_gives_the_same_face(keypointer):

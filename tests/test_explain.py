@@ -83,6 +83,7 @@ def test_occluding_the_hottest_region_moves_the_keypoint_more_than_a_cold_one(ib
     assert np.mean(hot_shifts) > 3 * np.mean(cold_shifts), (hot_shifts, cold_shifts)
 
 
+@pytest.mark.slow  # three explain commands, each loading torch and the model
 def test_cli_writes_the_keypoint_picture_and_where_it_looks(tmp_path, face):
     code, output = explain("ibug68", face.image, "--keypoint", "left_eye_0", "--out", tmp_path)
     assert code == 0, output

@@ -55,6 +55,7 @@ def test_compiled_default_step_gives_eager_loss_and_gradients(fkd_train):
 on_the_cpu = pytest.mark.skipif(torch.cuda.is_available(), reason="checks torch.compile on the CPU")
 
 
+@pytest.mark.slow  # compiles a training step and its backward on the CPU
 @on_the_cpu
 @pytest.mark.usefixtures("cxx_compiler")
 def test_training_with_compile_ends_where_eager_training_does(tmp_path, fkd_train):
@@ -71,6 +72,7 @@ def test_training_with_compile_ends_where_eager_training_does(tmp_path, fkd_trai
     np.testing.assert_allclose(compiled, eager, atol=0.05)
 
 
+@pytest.mark.slow  # torch.compile traces the step before it reaches the missing compiler
 @on_the_cpu
 def test_a_step_that_cannot_compile_names_the_way_out(tmp_path, fkd_train):
     config = recipe("default", model="lenet5", strategy="masked", epochs=1, batch_size=32, compile=True)

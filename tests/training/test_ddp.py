@@ -18,8 +18,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-# Compiling under two ranks takes a minute of a 2-core machine: that variant runs with the slow tests.
-@pytest.mark.parametrize("step", ["eager", pytest.param("compiled", marks=pytest.mark.slow)])
+# Two ranks training on a 2-core machine: with the slow tests, the compiled variant too.
+@pytest.mark.slow
+@pytest.mark.parametrize("step", ["eager", "compiled"])
 def test_two_ranks_end_identical_with_one_checkpoint(tmp_path, fkd_dir, step, request):
     if step == "compiled":
         request.getfixturevalue("cxx_compiler")
@@ -41,6 +42,7 @@ def test_two_ranks_end_identical_with_one_checkpoint(tmp_path, fkd_dir, step, re
     assert load_tree(tmp_path / "run" / "best.safetensors")["global_step"] == 2 * 4
 
 
+@pytest.mark.slow  # two torchrun launchers, each starting a training process
 def test_two_hosts_of_one_process_each_train_as_one(tmp_path, fkd_dir):
     """torchrun --nnodes 2, one launcher per "host" (both here): ranks still end identical."""
     worker = Path(__file__).with_name("ddp_worker.py")

@@ -59,6 +59,7 @@ def test_one_set_of_a_combined_run_finds_exactly_its_held_out_rows(fkd):
     assert set(resplit.rows.astype(str)) != set(expected)
 
 
+@pytest.mark.slow  # a whole run: training, export, evaluation, plots and card
 def test_run_folder_holds_a_usable_model(tmp_path, fkd_dir):
     out = tmp_path / "run"
     config = recipe("default", model="lenet5", strategy="masked", epochs=2, batch_size=32)
