@@ -3,7 +3,7 @@ all threads) against one photo per core (each on one thread), the way batch comm
 
     python benchmarks/folder_speed.py --data ../shared/data --model ibug68 --model ibug68-fast
 
-Both ways run the same keypointer code (commands.batch.each_image) on the 185 AFW photos, reading
+Both ways run the same keypointer code (facepoints.batch.each_image) on the 185 AFW photos, reading
 and decoding included, and take turns for --rounds rounds; each figure is the median round.
 """
 
@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from facepoints.commands.batch import each_image
+from facepoints.batch import each_image
 from facepoints.inference import FaceKeypointer, image_json
-from facepoints.runtime import available_cores
+from facepoints.sessions import available_cores
 
 
 def seconds_per_folder(keypointer: FaceKeypointer, paths: list[Path], workers: int) -> float:
     started = time.perf_counter()
-    _, failed = each_image(paths, "detecting", lambda path, image: image_json(image, keypointer(image)), workers)
+    _, failed = each_image(paths, lambda path, image: image_json(image, keypointer(image)), workers)
     assert not failed
     return time.perf_counter() - started
 

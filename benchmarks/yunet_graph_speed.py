@@ -21,7 +21,7 @@ import numpy as np
 from facepoints.detectors.base import shrink
 from facepoints.detectors.yunet import model_path, network_input
 from facepoints.imageio import read_image
-from facepoints.runtime import cpu_session
+from facepoints.sessions import cpu_session
 
 
 def main() -> None:

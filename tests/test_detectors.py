@@ -63,8 +63,8 @@ def test_blank_and_tiny_images_give_no_faces(yunet):
 
 
 def test_commands_default_detect_size_is_the_detectors():
-    """The CLI spells 640 and its limits out so that it starts without OpenCV: they must stay
-    YuNet's own, which the Python API meets with a one-line error."""
+    """The CLI's default and limits are YuNet's own (facepoints.options), and the Python API meets
+    a size outside them with a one-line error."""
     from facepoints.commands.options import DETECT_SIZE
     from facepoints.detectors.yunet import SIDE_LIMITS
 

@@ -1,5 +1,5 @@
-"""Move the test-time flip of a model file exported before 2026-12-04 out of its graph and into
-the runtime (runtime.FlipTest), so `--no-flip-test` can skip the mirrored pass.
+"""Move the test-time flip of an older model file out of its graph and into the runtime
+(flip.FlipTest), so `--no-flip-test` can skip the mirrored pass.
 
     python tools/flip_test_to_runtime.py src/facepoints/assets/ibug68-fast.onnx
 
@@ -12,7 +12,7 @@ old graph did (checked here on random crops before the file is replaced).
 from __future__ import annotations
 
 import argparse
-import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from facepoints.fileio import atomic_path
-from facepoints.runtime import METADATA_KEY, KeypointModel
+from facepoints.flip import FlipTest
+from facepoints.runtime import KeypointModel
 
 
 def flip_averaging_cut(graph: onnx.GraphProto) -> tuple[str, str, np.ndarray, float]:
@@ -63,14 +64,15 @@ def network_between(model: onnx.ModelProto, crops: str, points: str) -> onnx.Mod
 
 def move_flip_test(path: Path) -> None:
     old = KeypointModel(path)
-    if "flip_test" in old.metadata:
+    if old.record.flip_test is not None:
         print(f"{path}: flip test is already the runtime's; left as it is")
         return
     model = onnx.load(str(path))
     crops, points, permutation, axis_offset = flip_averaging_cut(model.graph)
     network = network_between(model, crops, points)
-    metadata = {**old.metadata, "flip_test": {"permutation": permutation.tolist(), "axis_offset": axis_offset}}
-    network.metadata_props.add(key=METADATA_KEY, value=json.dumps(metadata))
+    record = replace(old.record, flip_test=FlipTest(tuple(permutation.tolist()), axis_offset), flip_in_graph=False)
+    for key, value in record.properties().items():
+        network.metadata_props.add(key=key, value=value)
 
     crops_in = np.random.default_rng(0).integers(0, 256, (4, *old.image_size, old.channels), np.uint8)
     before = old.predict(crops_in)

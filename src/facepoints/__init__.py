@@ -10,8 +10,7 @@ from __future__ import annotations
 import functools
 
 from facepoints.options import KeypointerOptions
-
-__version__ = "0.1.0"
+from facepoints.version import __version__  # noqa: F401  (facepoints.__version__)
 
 
 @functools.lru_cache(maxsize=4)

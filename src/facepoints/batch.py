@@ -13,8 +13,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from facepoints.data.landmarks import IMAGE_SUFFIXES
 from facepoints.errors import DataError
+from facepoints.imageio import IMAGE_SUFFIXES
 
 __all__ = ["IMAGE_SUFFIXES", "collect_inputs", "each_image", "image_entry", "overlay_names", "photo_workers"]
 
@@ -63,7 +63,7 @@ def photo_workers(count: int) -> int:
     """Photos to work on at once for ``count`` inputs: one per core, each running the models on one
     thread, works through a folder faster than one photo at a time on every core
     (docs/benchmarks.md); a single photo gets every core."""
-    from facepoints.runtime import available_cores  # ONNX Runtime loads with the first photo, not the CLI
+    from facepoints.sessions import available_cores  # ONNX Runtime loads with the first photo, not the CLI
 
     return max(1, min(available_cores(), count))
 

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from facepoints import __version__
+from facepoints.version import __version__
 from facepoints.commands.audit import audit
 from facepoints.commands.console import console, user_errors
 from facepoints.commands.detect import detect

@@ -22,6 +22,8 @@ DEFAULT_MAX_PIXELS = 40_000_000
 # Formats photos arrive in. Naming them keeps PIL from trying plugins that run external
 # programs (EPS calls Ghostscript) on untrusted files.
 FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
+# File names a folder of photos is searched for, in the order a name with several is preferred.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 
 ImageSource = str | os.PathLike | bytes | bytearray | memoryview | Image.Image | np.ndarray

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from facepoints import __version__
+from facepoints.version import __version__
 from facepoints.crop import FKD_FRAMING, PHOTO_FRAMING, Framing
 from facepoints.flip import FlipTest
 

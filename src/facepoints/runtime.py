@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 
 from facepoints.errors import ModelError
 from facepoints.model_record import METADATA_KEY, ModelRecord
 from facepoints.schemes import Scheme, get_scheme
+from facepoints.sessions import cpu_session
 
 BUNDLED = {"ibug68": "ibug68.onnx", "ibug68-fast": "ibug68-fast.onnx", "ibug68-tiny": "ibug68-tiny.onnx",
            "fkd15": "fkd15.onnx"}
@@ -38,22 +37,6 @@ def resolve_model_path(model: str | Path) -> Path:
     if not path.is_file():
         raise ModelError(f"{model}: no such model file or run folder")
     return path
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the OS has one)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def cpu_session(path: str | Path, threads: int | None = None) -> ort.InferenceSession:
-    """An ONNX Runtime CPU session on ``threads`` threads (default: one per core this process may
-    use; ONNX Runtime's own default counts the machine's, ignoring `taskset`)."""
-    options = ort.SessionOptions()
-    # Idle threads that spin slow every call down when anything else shares the cores.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.intra_op_num_threads = threads or available_cores()
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 class KeypointModel:

@@ -32,7 +32,8 @@ def serve(
         from facepoints.serve.app import CONFIG_VARIABLE, create_app
     except ModuleNotFoundError as e:
         raise FacepointsError(f"{e.name} is not installed; install facepoints[serve] for this command") from None
-    from facepoints.runtime import available_cores, resolve_model_path
+    from facepoints.runtime import resolve_model_path
+    from facepoints.sessions import available_cores
 
     resolve_model_path(model)  # a wrong --model is one line here, not a traceback in each worker
     # create_app's keywords: KeypointerOptions fields and the pool's; plain data, so that worker processes get them as JSON.

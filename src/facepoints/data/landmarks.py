@@ -17,9 +17,9 @@ import numpy as np
 
 from facepoints.data.textfile import numbered_lines, parse_number, read_csv, read_text
 from facepoints.errors import DataError
+from facepoints.imageio import IMAGE_SUFFIXES
 from facepoints.schemes import SCHEMES
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 # Columns a landmark CSV may carry besides x0, y0, ...: `image` names the file, `identity` or
 # `group` says which rows must stay on one side of a train/validation split.
 METADATA_COLUMNS = ("identity", "source", "group", "image")

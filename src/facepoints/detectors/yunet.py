@@ -17,13 +17,9 @@ import numpy as np
 from facepoints.detectors.base import Detection, scaled_back, shrink
 from facepoints.detectors.registry import register_detector
 from facepoints.errors import FacepointsError
-from facepoints.runtime import cpu_session
+from facepoints.options import MAX_SIDE, SCORE_THRESHOLD, SIDE_LIMITS
+from facepoints.sessions import cpu_session
 
-# YuNet was trained at VGA-like sizes: larger photos are shrunk for detection and the results
-# scaled back. 640 px finds every AFW face that 960 px finds, faster (docs/benchmarks.md); a face
-# must keep about 10 px in the shrunk photo, so crowds in large photos need more.
-MAX_SIDE = 640
-SIDE_LIMITS = (64, 8192)  # what max_side may be: faces vanish below, memory runs out above
 STRIDES = (8, 16, 32)
 # libfacedetection's detection_output: overlap threshold, candidates into NMS, faces out of it.
 NMS_IOU, MAX_CANDIDATES, MAX_FACES = 0.3, 1000, 100
@@ -35,7 +31,7 @@ def model_path() -> Path:
 
 @register_detector("yunet")
 class YuNet:
-    def __init__(self, threshold: float = 0.6, threads: int | None = None, max_side: int = MAX_SIDE):
+    def __init__(self, threshold: float = SCORE_THRESHOLD, threads: int | None = None, max_side: int = MAX_SIDE):
         if not SIDE_LIMITS[0] <= max_side <= SIDE_LIMITS[1]:
             raise FacepointsError(f"detect_size must be {SIDE_LIMITS[0]}-{SIDE_LIMITS[1]} px, not {max_side}")
         self.threshold, self.max_side = threshold, max_side

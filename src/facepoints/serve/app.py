@@ -12,14 +12,14 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import JSONResponse, Response
 
-from facepoints import __version__
+from facepoints.version import __version__
 from facepoints.draw import encode_image
 from facepoints.errors import FacepointsError, UnsupportedImageError
 from facepoints.filters import FILTER_NAMES, load_filter
 from facepoints.imageio import DEFAULT_MAX_PIXELS, read_image
 from facepoints.inference import FaceKeypointer, image_json
 from facepoints.options import KeypointerOptions
-from facepoints.runtime import available_cores
+from facepoints.sessions import available_cores
 from facepoints.schemes import SCHEMES
 from facepoints.serve.errors import ApiError, error_response
 from facepoints.serve.forms import read_form

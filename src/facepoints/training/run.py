@@ -16,7 +16,7 @@ from pytorch_lightning.utilities.rank_zero import rank_zero_only
 from safetensors.torch import save_file
 from torch import nn
 
-from facepoints import __version__
+from facepoints.version import __version__
 from facepoints.data import KeypointSet
 from facepoints.data.load import load_training_set, without_rows
 from facepoints.crop import FKD_FRAMING
