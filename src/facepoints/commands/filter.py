@@ -127,7 +127,8 @@ def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional
                              "written without it", highlight=False, soft_wrap=True)
     if json_out is not None:
         write_text_atomic(json_out, json.dumps({"video": str(source), "width": reader.width, "height": reader.height,
-                                                "fps": float(reader.rate), "frames": filtered.frames}, indent=1))
+                                                "fps": float(reader.rate), "frames": filtered.frames,
+                                                "blinks": filtered.blinks.finish()}, indent=1))
     errors.print(f"{effect.name}: {filtered.count} frames written to {out}" + (f" ({speed:.1f} fps)" if speed else ""))
     short = reader.cut_short()
     if short:
@@ -140,9 +141,11 @@ class FilteredFrames:
     place. Each frame's faces are kept (as JSON) only when asked for: a long video's add up."""
 
     def __init__(self, effect, keypointer, detect_every: int, smooth: bool, rate: float, keep_json: bool):
+        from facepoints.openness import BlinkCounter
         from facepoints.tracking import FaceTracker, Smoothing
 
         self.effect = effect
+        self.blinks = BlinkCounter()
         self.tracker = FaceTracker(keypointer, detect_every, Smoothing() if smooth else None, rate)
         self.frames: list[dict] | None = [] if keep_json else None
         self.count = 0
@@ -150,6 +153,7 @@ class FilteredFrames:
     def __call__(self, frame) -> None:
         tracked = self.tracker(frame.image, frame.time)
         self.effect(frame.image, [face for _, face in tracked])
+        self.blinks(frame.time, {i: face.openness.eyes for i, face in tracked if face.openness is not None})
         self.count += 1
         if self.frames is not None:
             self.frames.append({"index": frame.index, "time": round(frame.time, 6),
@@ -184,5 +188,6 @@ def _webcam(effect, keypointer, index: int, out: Optional[Path], json_out: Optio
         if window is not None:
             window.close()
     if json_out is not None:
-        write_text_atomic(json_out, json.dumps({"webcam": index, "frames": filtered.frames}, indent=1))
+        write_text_atomic(json_out, json.dumps({"webcam": index, "frames": filtered.frames,
+                                                "blinks": filtered.blinks.finish()}, indent=1))
     errors.print(f"{effect.name}: {filtered.count} webcam frames" + (f" recorded to {out}" if out else ""))
