@@ -28,13 +28,14 @@ def align(
     flip_test: bool = FLIP_TEST,
 ):
     """Cut every face out, aligned. Exit 0: all inputs read; 1: some failed; 2: usage error."""
-    from facepoints.align import aligned_crop, template_points
+    from facepoints.align import TEMPLATES, aligned_crop
     from facepoints.batch import collect_inputs, each_image, overlay_names, photo_workers
     from facepoints.draw import encode_image
     from facepoints.fileio import write_bytes_atomic, write_text_atomic
     from facepoints.inference import FaceKeypointer, image_json
 
-    template_points(template, size)  # an unknown template fails before any work
+    if template not in TEMPLATES:
+        raise typer.BadParameter(f"unknown template {template!r}; choose {', '.join(TEMPLATES)}", param_hint="--template")
     paths = collect_inputs(list(inputs))
     if out.exists() and not out.is_dir():
         raise FacepointsError(f"{out}: the output must be a folder")
