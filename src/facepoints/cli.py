@@ -8,6 +8,7 @@ import sys
 import typer
 
 from facepoints.version import __version__
+from facepoints.commands.align import align
 from facepoints.commands.audit import audit
 from facepoints.commands.console import console, user_errors
 from facepoints.commands.detect import detect
@@ -45,6 +46,7 @@ app.command()(user_errors(audit))
 app.command("filter")(user_errors(filter_faces))
 app.command()(user_errors(serve))
 app.command()(user_errors(explain))
+app.command()(user_errors(align))
 app.command()(models)
 
 

@@ -18,6 +18,9 @@ from facepoints.crop import apply_affine, crop_face, framing_transform, invert_a
 from facepoints.detectors import Detection, create_detector
 from facepoints.errors import FacepointsError
 from facepoints.options import KeypointerOptions, keypointer_options
+from facepoints.confidence import convert_confidence, point_confidence
+from facepoints.openness import Openness, openness
+from facepoints.pose import HeadPose, head_pose
 from facepoints.runtime import KeypointModel
 from facepoints.schemes import convert_points, get_scheme
 
@@ -35,6 +38,9 @@ class Face:
     score: float
     scheme: str
     keypoints: np.ndarray  # (K, 2) 0-based pixel centres of the input image
+    confidence: np.ndarray | None = None  # (K,) in [0, 1] (facepoints.confidence); None without flip test
+    pose: HeadPose | None = None  # from 68-point models (facepoints.pose)
+    openness: Openness | None = None  # eye and mouth aspect ratios, from 68-point models (facepoints.openness)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -47,7 +53,17 @@ class Face:
             "scheme": self.scheme,
             "keypoints": np.round(self.keypoints.astype(float), decimals).tolist(),
             "names": list(self.names),
+            **({"confidence": np.round(self.confidence.astype(float), 3).tolist()} if self.confidence is not None else {}),
+            **({"pose": self.pose.as_dict()} if self.pose is not None else {}),
+            **({"openness": self.openness.as_dict()} if self.openness is not None else {}),
         }
+
+    def aligned(self, image: np.ndarray, size: int = 112, template: str = "arcface") -> np.ndarray:
+        """This face cut from ``image`` (RGB uint8) by the similarity that puts its eyes, nose and
+        mouth corners on ``template``'s (facepoints.align: "arcface" or "head"), ``size`` px square."""
+        from facepoints.align import aligned_crop
+
+        return aligned_crop(image, self.keypoints, self.scheme, size, template)
 
 
 def image_json(image: np.ndarray, faces: list[Face]) -> dict:
@@ -103,8 +119,14 @@ class FaceKeypointer:
     def __call__(self, image: np.ndarray, boxes: list[np.ndarray] | None = None,
                  scheme: str | None = None) -> list[Face]:
         detections = [Detection(b, 1.0) for b in boxes] if boxes is not None else self.detector(image)
-        points = self.keypoints(image, detections)
-        return [self.face(d.box, d.score, p, scheme) for d, p in zip(detections, points)]
+        if not detections or not isinstance(self.model, KeypointModel):
+            return [self.face(d.box, d.score, p, scheme) for d, p in zip(detections, self.keypoints(image, detections))]
+        crops, matrices = self.frame(image, detections)
+        points, spread = self.model.predict_with_spread(crops)
+        confidence = (point_confidence(spread, self.model.framing.size, self.model.path.stem)
+                      if spread is not None else [None] * len(detections))
+        return [self.face(d.box, d.score, p, scheme, c)
+                for d, p, c in zip(detections, self.to_image(points, matrices), confidence)]
 
     def keypoints(self, image: np.ndarray, detections: list[Detection]) -> np.ndarray:
         """(N, K, 2) keypoints in the model's scheme, framed from each detection's points or box."""
@@ -134,9 +156,16 @@ class FaceKeypointer:
         crops, matrices = self._crop(self._model_colours(image), self._references(points))
         return self.to_image(self.model.predict(crops), matrices)
 
-    def face(self, box: np.ndarray, score: float, points: np.ndarray, scheme: str | None = None) -> Face:
-        """A Face from model-scheme keypoints, converted to ``scheme`` (default: the options')."""
-        return Face(box, score, *self._convert(points, scheme))
+    def face(self, box: np.ndarray, score: float, points: np.ndarray, scheme: str | None = None,
+             confidence: np.ndarray | None = None) -> Face:
+        """A Face from model-scheme keypoints (and their confidence), converted to ``scheme`` (default:
+        the options'); 68-point models also give the head pose and the eyes' and mouth's openness."""
+        source = self.model.scheme.name
+        target, converted = self._convert(points, scheme)
+        if confidence is not None:
+            confidence = convert_confidence(confidence, source, target)
+        shape = (pose_and_openness(points) if source == "ibug68" else (None, None))
+        return Face(box, score, target, converted, confidence, *shape)
 
     def _references(self, points: np.ndarray) -> np.ndarray:
         labelled = np.ones(points.shape[:2], bool)
@@ -170,6 +199,11 @@ class FaceKeypointer:
         except (ValueError, KeyError):
             raise FacepointsError(f"model {self.model.path.name} gives {source} keypoints, which cannot make {scheme}") from None
         return scheme, converted
+
+
+def pose_and_openness(points: np.ndarray) -> tuple[HeadPose, Openness]:
+    """(68, 2) ibug68 points -> the head's pose and how open its eyes and mouth are."""
+    return head_pose(points), openness(points)
 
 
 def _grey(image: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from facepoints.errors import ModelError
+from facepoints.flip import mirror_points
 from facepoints.model_record import METADATA_KEY, ModelRecord
 from facepoints.schemes import Scheme, get_scheme
 from facepoints.sessions import cpu_session
@@ -70,6 +71,11 @@ class KeypointModel:
 
     def predict(self, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """uint8 (N, H, W) or (N, H, W, C) images of the model's size -> (N, K, 2) float32."""
+        return self.predict_with_spread(images, batch_size)[0]
+
+    def predict_with_spread(self, images: np.ndarray, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray | None]:
+        """``predict``'s points and, with flip test, (N, K) how far apart the direct and the mirrored
+        pass put each point, in crop pixels: where the two disagree the model is unsure."""
         images = np.asarray(images)
         if images.ndim == 3:
             images = images[..., None]
@@ -78,11 +84,19 @@ class KeypointModel:
             raise ModelError(f"{self.path}: expects images of shape {expected}, got {images.shape[1:]}")
         batches = [self._run(images[i : i + batch_size].transpose(0, 3, 1, 2).astype(np.float32) / 255.0)
                    for i in range(0, len(images), batch_size)]
-        return np.concatenate(batches) if batches else np.zeros((0, self.scheme.num_keypoints, 2), np.float32)
+        if not batches:
+            k = self.scheme.num_keypoints
+            return np.zeros((0, k, 2), np.float32), (np.zeros((0, k), np.float32) if self.flip else None)
+        spreads = [spread for _, spread in batches]
+        return (np.concatenate([points for points, _ in batches]),
+                None if spreads[0] is None else np.concatenate(spreads))
 
-    def _run(self, batch: np.ndarray) -> np.ndarray:
-        """Float NCHW crops -> points; with flip test, the crops and their mirrors in one call."""
+    def _run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Float NCHW crops -> points (and the passes' spread); with flip test, the crops and their
+        mirrors in one call."""
         if self.flip is None:
-            return self.session.run(None, {"images": batch})[0]
+            return self.session.run(None, {"images": batch})[0], None
         both = self.session.run(None, {"images": np.concatenate([batch, batch[..., ::-1]])})[0]
-        return self.flip.average(both[: len(batch)], both[len(batch) :], batch.shape[-1])
+        direct, on_mirror = both[: len(batch)], both[len(batch) :]
+        mirrored = mirror_points(on_mirror, batch.shape[-1], list(self.flip.permutation), self.flip.axis_offset)
+        return (direct + mirrored) / 2, np.linalg.norm(direct - mirrored, axis=-1)

@@ -271,3 +271,29 @@ class Window:
         import cv2
 
         cv2.destroyWindow(self.title)
+
+
+def track(source: str | Path | int, model: str = "ibug68-fast", *, scheme: str | None = None, detect_every: int = 5,
+          smooth: bool = True, threshold: float | None = None, flip_test: bool = True) -> Iterator[tuple[Frame, list]]:
+    """Faces followed through a video file (a path) or a webcam (its index), as `facepoints filter` follows them:
+    the same tracker (facepoints.tracking.FaceTracker) and One Euro smoothing.
+
+        for frame, faces in facepoints.video.track("clip.mp4"):
+            for track_id, face in faces:   # face: facepoints.inference.Face, with pose and openness
+                ...
+
+    Yields each frame (``image``, ``index``, ``time`` in seconds) with its ``(track id, Face)`` pairs;
+    a face keeps its id while it is followed. Stop early by breaking out of the loop."""
+    from facepoints.inference import FaceKeypointer
+    from facepoints.options import KeypointerOptions
+    from facepoints.tracking import FaceTracker, Smoothing
+
+    settings = {"threshold": threshold} if threshold is not None else {}
+    keypointer = FaceKeypointer(options=KeypointerOptions(model=model, flip_test=flip_test, **settings))
+    frames = Webcam(source) if isinstance(source, int) else VideoReader(source)
+    try:
+        tracker = FaceTracker(keypointer, detect_every, Smoothing() if smooth else None, float(frames.rate), scheme)
+        for frame in frames:
+            yield frame, tracker(frame.image, frame.time)
+    finally:
+        frames.close()

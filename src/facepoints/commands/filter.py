@@ -31,6 +31,8 @@ def filter_faces(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write every face's keypoints (per frame for video)."),
     detect_every: int = typer.Option(5, min=1, help="Video: run the face detector every N frames; follow faces in between."),
     smooth: bool = typer.Option(True, help="Video: smooth keypoints over time (One Euro filter)."),
+    min_confidence: float = typer.Option(0.0, min=0.0, max=1.0, help="Photos: leave out keypoints (keypoints filter) "
+                                         "or faces (pictures, by their mean) less sure than this (0-1)."),
     # ibug68-fast: on video more frames a second and less jitter than ibug68, for slightly higher NME (docs/benchmarks.md).
     model: str = typer.Option("ibug68-fast", help="Keypoint model: bundled name (ibug68-fast; ibug68, a little more accurate on photos; ibug68-tiny, faster), model.onnx or run folder."),
     threshold: float = THRESHOLD,
@@ -45,7 +47,7 @@ def filter_faces(
 
     if (source is None) == (webcam is None):
         raise typer.BadParameter("give INPUT or --webcam, not both")
-    effect = load_filter(name)
+    effect = load_filter(name, min_confidence)
     label = Path(name).stem
     if source is not None:
         if not source.exists():
@@ -127,7 +129,8 @@ def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional
                              "written without it", highlight=False, soft_wrap=True)
     if json_out is not None:
         write_text_atomic(json_out, json.dumps({"video": str(source), "width": reader.width, "height": reader.height,
-                                                "fps": float(reader.rate), "frames": filtered.frames}, indent=1))
+                                                "fps": float(reader.rate), "frames": filtered.frames,
+                                                "blinks": filtered.blinks.finish()}, indent=1))
     errors.print(f"{effect.name}: {filtered.count} frames written to {out}" + (f" ({speed:.1f} fps)" if speed else ""))
     short = reader.cut_short()
     if short:
@@ -140,9 +143,11 @@ class FilteredFrames:
     place. Each frame's faces are kept (as JSON) only when asked for: a long video's add up."""
 
     def __init__(self, effect, keypointer, detect_every: int, smooth: bool, rate: float, keep_json: bool):
+        from facepoints.openness import BlinkCounter
         from facepoints.tracking import FaceTracker, Smoothing
 
         self.effect = effect
+        self.blinks = BlinkCounter()
         self.tracker = FaceTracker(keypointer, detect_every, Smoothing() if smooth else None, rate)
         self.frames: list[dict] | None = [] if keep_json else None
         self.count = 0
@@ -150,6 +155,7 @@ class FilteredFrames:
     def __call__(self, frame) -> None:
         tracked = self.tracker(frame.image, frame.time)
         self.effect(frame.image, [face for _, face in tracked])
+        self.blinks(frame.time, {i: face.openness.eyes for i, face in tracked if face.openness is not None})
         self.count += 1
         if self.frames is not None:
             self.frames.append({"index": frame.index, "time": round(frame.time, 6),
@@ -184,5 +190,6 @@ def _webcam(effect, keypointer, index: int, out: Optional[Path], json_out: Optio
         if window is not None:
             window.close()
     if json_out is not None:
-        write_text_atomic(json_out, json.dumps({"webcam": index, "frames": filtered.frames}, indent=1))
+        write_text_atomic(json_out, json.dumps({"webcam": index, "frames": filtered.frames,
+                                                "blinks": filtered.blinks.finish()}, indent=1))
     errors.print(f"{effect.name}: {filtered.count} webcam frames" + (f" recorded to {out}" if out else ""))

@@ -40,33 +40,43 @@ def is_placeable(face: Face, points: dict[str, np.ndarray]) -> bool:
             and EYE_LINE_SHARE[0] <= share <= EYE_LINE_SHARE[1])
 
 
+def is_confident(face: Face, min_confidence: float) -> bool:
+    """A face whose points are sure enough on average (facepoints.confidence); one without
+    confidence (flip test off, or followed in video) counts as sure."""
+    return face.confidence is None or float(face.confidence.mean()) >= min_confidence
+
+
 class StickerFilter:
-    def __init__(self, sticker: Sticker):
-        self.sticker, self.name = sticker, sticker.name
+    def __init__(self, sticker: Sticker, min_confidence: float = 0.0):
+        self.sticker, self.name, self.min_confidence = sticker, sticker.name, min_confidence
 
     def __call__(self, image: np.ndarray, faces: list[Face]) -> None:
         for face in faces:
             points = face_points(face.keypoints, face.scheme)
-            if is_placeable(face, points):
+            if is_placeable(face, points) and is_confident(face, self.min_confidence):
                 self.sticker.paste(image, self.sticker.placement(points))
 
 
 class KeypointsFilter:
     name = "keypoints"
 
+    def __init__(self, min_confidence: float = 0.0):
+        self.min_confidence = min_confidence
+
     def __call__(self, image: np.ndarray, faces: list[Face]) -> None:
         from facepoints.draw import draw_faces
 
-        image[...] = draw_faces(image, faces, boxes=False)
+        image[...] = draw_faces(image, faces, boxes=False, min_confidence=self.min_confidence)
 
 
-def load_filter(name: str) -> Filter:
-    """A built-in filter by name, or a user's picture by its anchor file (``*.json``)."""
+def load_filter(name: str, min_confidence: float = 0.0) -> Filter:
+    """A built-in filter by name, or a user's picture by its anchor file (``*.json``). With
+    ``min_confidence``, keypoints less sure are not drawn, and a picture skips faces less sure on average."""
     if name == "keypoints":
-        return KeypointsFilter()
+        return KeypointsFilter(min_confidence)
     if name in STICKERS:
         with resources.as_file(resources.files("facepoints") / "assets" / "filters") as folder:  # picture too
-            return StickerFilter(load_sticker(folder / f"{name}.json"))
+            return StickerFilter(load_sticker(folder / f"{name}.json"), min_confidence)
     if Path(name).suffix.lower() == ".json":
-        return StickerFilter(load_sticker(name))
+        return StickerFilter(load_sticker(name), min_confidence)
     raise FacepointsError(f"unknown filter {name!r}; choose {', '.join(FILTER_NAMES)} or an anchor file (.json)")

@@ -126,8 +126,9 @@ def create_app(options: KeypointerOptions | None = None, *, keypointer: FaceKeyp
                   "scheme": {"type": "string", "enum": list(schemes), "description": "Keypoints to report (default: the model's)"},
               }, ["image"]))
     async def detect(request: Request) -> JSONResponse:
-        """`{"width", "height", "faces": [{"box", "score", "scheme", "keypoints", "names"}]}`, as
-        `facepoints detect` writes for one image; keypoints are pixel centres of the upright photo."""
+        """`{"width", "height", "faces": [{"box", "score", "scheme", "keypoints", "names", "confidence",
+        "pose", "openness"}]}`, as `facepoints detect` writes for one image; keypoints are pixel centres
+        of the upright photo."""
         return await runner.within_deadline(detect_request(request))
 
     @app.post("/api/filter", summary="The photo with a filter on every face", responses={

@@ -67,13 +67,39 @@ function drawPhoto() {
     context.lineWidth = Math.max(1, radius / 2);
     context.strokeRect(x * scale, y * scale, w * scale, h * scale);
     context.fillStyle = POINT;
-    for (const [px, py] of face.keypoints) {
+    face.keypoints.forEach(([px, py], i) => {
+      context.globalAlpha = face.confidence ? Math.max(0.15, face.confidence[i]) : 1;  // unsure points fade
       context.beginPath();
       // Keypoints are pixel centres; the canvas puts pixel i's centre at i + 0.5.
       context.arc((px + 0.5) * scale, (py + 0.5) * scale, radius, 0, 2 * Math.PI);
       context.fill();
-    }
+    });
+    context.globalAlpha = 1;
+    if (face.pose) drawPoseAxes(context, face, scale, radius);
   }
+}
+
+// The head's axes from the nose tip: red to the subject's left, green down, blue toward the camera,
+// seen straight on (facepoints.pose: rotation = Rz(-roll) Ry(-yaw) Rx(-pitch)).
+function drawPoseAxes(context, face, scale, width) {
+  const rad = (d) => (-d * Math.PI) / 180;
+  const [a, b, c] = [rad(face.pose.pitch), rad(face.pose.yaw), rad(face.pose.roll)];
+  const [ca, sa, cb, sb, cc, sc] = [Math.cos(a), Math.sin(a), Math.cos(b), Math.sin(b), Math.cos(c), Math.sin(c)];
+  const columns = [  // x, y of each head axis in the picture (columns of the rotation's top two rows)
+    [cc * cb, sc * cb],
+    [cc * sb * sa - sc * ca, sc * sb * sa + cc * ca],
+    [-(cc * sb * ca + sc * sa), -(sc * sb * ca - cc * sa)],  // -z: out of the face
+  ];
+  const [nx, ny] = face.keypoints.length === 68 ? face.keypoints[30] : face.keypoints[0];
+  const length = 0.5 * Math.max(face.box[2], face.box[3]) * scale;
+  context.lineWidth = Math.max(2, width);
+  ["#e53935", "#43a047", "#1e88e5"].forEach((colour, k) => {
+    context.strokeStyle = colour;
+    context.beginPath();
+    context.moveTo((nx + 0.5) * scale, (ny + 0.5) * scale);
+    context.lineTo((nx + 0.5) * scale + columns[k][0] * length, (ny + 0.5) * scale + columns[k][1] * length);
+    context.stroke();
+  });
 }
 
 function fillTable() {

@@ -1,0 +1,87 @@
+"""Head pose without pose labels: mirroring negates yaw and roll, turning the picture changes roll
+alone, the generic face projected at a known pose comes back, labels and predictions agree."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from facepoints.data.landmarks import read_landmark_csv
+from facepoints.imageio import read_image
+from facepoints.inference import FaceKeypointer
+from facepoints.pose import HeadPose, face_model, head_pose
+from facepoints.schemes import IBUG68
+
+HELD_OUT = set(json.loads((Path(__file__).parents[1] / "docs/results/photo68/split.json").read_text())["val_groups"])
+
+
+@pytest.fixture(scope="module")
+def held_out_faces(shared_data):
+    samples, _ = read_landmark_csv(shared_data / "w300" / "faces" / "keypoints.csv")
+    return [s for s in samples if f"w300:{s.group}" in HELD_OUT and s.mask.all()]
+
+
+@pytest.fixture(scope="module")
+def keypointer():
+    return FaceKeypointer(threads=2)
+
+
+def test_the_generic_face_seen_at_a_known_pose_gives_that_pose():
+    for yaw, pitch, roll in [(30, 0, 0), (0, 20, 0), (0, 0, -15), (-20, -10, 5)]:
+        head = face_model() @ HeadPose(yaw, pitch, roll).rotation.T + (0, 0, 1000)
+        found = head_pose(head[:, :2] / head[:, 2:] * 800)
+        assert found.yaw == pytest.approx(yaw, abs=1.0) and found.pitch == pytest.approx(pitch, abs=1.0)
+        assert found.roll == pytest.approx(roll, abs=0.5)
+
+
+def test_signs_follow_the_written_convention():
+    """A face turned toward the image's right has its nose right of its eyes' middle: yaw > 0."""
+    head = face_model() @ HeadPose(25, 0, 0).rotation.T + (0, 0, 1000)
+    points = head[:, :2] / head[:, 2:] * 800
+    assert points[30, 0] > points[36:48, 0].mean()
+    tilted = cv2.transform(points[None], cv2.getRotationMatrix2D((0, 0), 10, 1.0))[0]  # 10 deg counter-clockwise
+    assert head_pose(tilted).roll == pytest.approx(10, abs=0.1)
+
+
+def test_mirrored_labels_negate_yaw_and_roll_exactly(held_out_faces):
+    for sample in held_out_faces[:20]:
+        mirrored = sample.points[IBUG68.flip_permutation()].copy()
+        mirrored[:, 0] = 499 - mirrored[:, 0]
+        a, b = head_pose(sample.points), head_pose(mirrored)
+        assert (b.yaw, b.pitch, b.roll) == pytest.approx((-a.yaw, a.pitch, -a.roll), abs=1e-3)
+
+
+def test_mirrored_photo_negates_predicted_yaw_and_roll(held_out_faces, keypointer):
+    diffs = []
+    for sample in held_out_faces[:12]:
+        image = read_image(sample.image)
+        (a,), (b,) = keypointer(image)[:1], keypointer(np.ascontiguousarray(image[:, ::-1]))[:1]
+        diffs.append([a.pose.yaw + b.pose.yaw, a.pose.pitch - b.pose.pitch, a.pose.roll + b.pose.roll])
+    assert np.median(np.abs(diffs), axis=0).max() < 1.5
+
+
+def test_turning_the_photo_in_its_plane_changes_roll_by_the_angle(held_out_faces, keypointer):
+    changes = []
+    for sample in held_out_faces[:12]:
+        image = read_image(sample.image)
+        h, w = image.shape[:2]
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), 20, 1.0)
+        turned = cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        before, after = keypointer(image), keypointer(turned)
+        if before and after:
+            changes.append([after[0].pose.roll - before[0].pose.roll, after[0].pose.yaw - before[0].pose.yaw])
+    changes = np.array(changes)
+    assert len(changes) >= 10
+    assert np.median(changes[:, 0]) == pytest.approx(20, abs=1.5) and np.median(np.abs(changes[:, 1])) < 2
+
+
+def test_pose_from_predicted_points_is_near_pose_from_labels(held_out_faces, keypointer):
+    errors = []
+    for sample in held_out_faces[:30]:
+        faces = keypointer(read_image(sample.image))
+        face = min(faces, key=lambda f: np.linalg.norm(f.keypoints.mean(0) - sample.points.mean(0)))
+        truth = head_pose(sample.points)
+        errors.append([abs(face.pose.yaw - truth.yaw), abs(face.pose.pitch - truth.pitch), abs(face.pose.roll - truth.roll)])
+    assert np.median(errors, axis=0).max() < 3.0  # docs/benchmarks.md: about 1-1.5 degrees on all held-out faces
