@@ -390,6 +390,7 @@ def test_a_video_past_the_pixel_limit_is_refused(tmp_path):
 
 # --- 9. degenerate training data -------------------------------------------------------------
 
+@pytest.mark.slow  # `train` loads the training stack: several seconds before it reads a byte
 def test_training_on_data_without_a_single_keypoint_is_refused(tmp_path):
     """issue #24 item 9: every keypoint NaN trained and exported a model and wrote NaN into scores.json."""
     hostile.kaggle_training_csv(tmp_path / "nan.csv", rows=16, points=False)
@@ -400,6 +401,7 @@ def test_training_on_data_without_a_single_keypoint_is_refused(tmp_path):
         json.loads(written.read_text(), parse_constant=lambda name: pytest.fail(f"{written.name} holds {name}"))
 
 
+@pytest.mark.slow  # `train` loads the training stack: several seconds before it reads a byte
 def test_training_on_a_header_only_csv_is_refused_and_writes_no_run(tmp_path):
     """issue #24 item 9: a header-only CSV was "internal error: ValueError" and left a half-written run folder."""
     (tmp_path / "empty.csv").write_text(hostile.KAGGLE_HEADER + "\n")
@@ -423,7 +425,7 @@ def test_a_fifo_in_an_input_folder_is_skipped(tmp_path):
     (tmp_path / "photos").mkdir()
     hostile.grey_png(tmp_path / "photos" / "a.png")
     os.mkfifo(tmp_path / "photos" / "b.png")
-    run = cli("detect", "photos", "--json", "out.json", cwd=tmp_path, timeout=20)
+    run = cli("detect", "photos", "--json", "out.json", cwd=tmp_path, timeout=15)
     assert run.returncode == 0, run
     assert_clean_stderr(run)
     assert [image["path"] for image in json.loads((tmp_path / "out.json").read_text())["images"]] == ["photos/a.png"]
@@ -434,7 +436,7 @@ def test_a_fifo_as_a_filters_picture_is_refused(tmp_path):
     hostile.grey_png(tmp_path / "a.png")
     os.mkfifo(tmp_path / "picture.png")
     (tmp_path / "mine.json").write_text(json.dumps({"image": "picture.png", "eyes": [[10, 20], [40, 20]]}))
-    run = cli("filter", "mine.json", "a.png", "--out", "out.png", cwd=tmp_path, timeout=20)
+    run = cli("filter", "mine.json", "a.png", "--out", "out.png", cwd=tmp_path, timeout=15)
     assert_refused(run, "picture.png")
     assert not (tmp_path / "out.png").exists()
 
@@ -563,6 +565,7 @@ def test_draw_into_a_locked_folder_is_one_line(tmp_path):
     assert_refused(run, "locked", codes=USAGE_OR_INPUT)
 
 
+@pytest.mark.slow  # `train` loads the training stack: several seconds before it reads a byte
 def test_train_out_onto_a_file_is_one_line(tmp_path):
     """issue #24 item 12: `train --out` naming a file was an internal error."""
     hostile.kaggle_training_csv(tmp_path / "t.csv", rows=16)
