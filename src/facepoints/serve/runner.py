@@ -3,12 +3,13 @@
 The event loop never waits on a model, so the service keeps answering health checks and new
 uploads while photos are processed. The pool bounds how many photos are worked on at once (one
 ONNX Runtime thread each, so N threads use N cores); a request past its deadline gets 504 and its
-queued work is dropped (work already running finishes, unanswered: threads cannot be stopped), and
-when too many are already waiting a new one gets 503 at once."""
+queued work is dropped (work already running finishes, unanswered: threads cannot be stopped, so
+``busy`` counts it until it ends), and when too many are already waiting a new one gets 503 at once."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -22,6 +23,8 @@ class Runner:
     def __init__(self, threads: int, timeout: float, max_waiting: int):
         self.threads, self.timeout, self.max_waiting = threads, timeout, max_waiting
         self.waiting = 0
+        self.busy = 0  # threads working, for requests answered or not
+        self._busy_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
@@ -36,7 +39,16 @@ class Runner:
         """``work(*args)`` on the pool."""
         if self._pool is None:
             raise RuntimeError("Runner.start() was not called (the app's lifespan starts it)")
-        return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._counted, work, *args)
+
+    def _counted(self, work: Callable[..., T], *args) -> T:
+        with self._busy_lock:
+            self.busy += 1
+        try:
+            return work(*args)
+        finally:
+            with self._busy_lock:
+                self.busy -= 1
 
     async def within_deadline(self, request: Awaitable[T]) -> T:
         """The whole request (reading the upload included) or 504 after ``timeout`` seconds; 503 at
