@@ -34,6 +34,32 @@ _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 _SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF8": "GIF", b"BM": "BMP",
                b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"RIFF": "WEBP"}
 
+
+
+def _silence_libtiff() -> None:
+    """Remove libtiff's default handlers, which print its warnings and errors straight to stderr
+    (Pillow turns its failures into exceptions already), as libvips, Leptonica and CImg do. Where
+    the library Pillow loaded cannot be found (not Linux), its messages stay."""
+    import ctypes
+
+    from PIL import _imaging  # noqa: F401 - loads the libtiff Pillow links to
+
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "libtiff" in line.rsplit("/", 1)[-1]}
+    except OSError:
+        return
+    for path in paths:
+        try:
+            library = ctypes.CDLL(path)
+            library.TIFFSetWarningHandler(None)
+            library.TIFFSetErrorHandler(None)
+        except (OSError, AttributeError):
+            pass
+
+
+_silence_libtiff()
+
 ImageSource = str | os.PathLike | bytes | bytearray | memoryview | Image.Image | np.ndarray
 
 
