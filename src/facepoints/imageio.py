@@ -35,7 +35,6 @@ _SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF8": "G
                b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"RIFF": "WEBP"}
 
 
-
 def _silence_libtiff() -> None:
     """Remove libtiff's default handlers, which print its warnings and errors straight to stderr
     (Pillow turns its failures into exceptions already), as libvips, Leptonica and CImg do. Where

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from facepoints.serve.errors import ApiError
 
@@ -50,11 +50,12 @@ class Runner:
             with self._busy_lock:
                 self.busy -= 1
 
-    async def within_deadline(self, request: Awaitable[T]) -> T:
+    async def within_deadline(self, request: Coroutine[Any, Any, T]) -> T:
         """The whole request (reading the upload included) or 504 after ``timeout`` seconds; 503 at
         once when ``max_waiting`` requests are already in. Counting from before the upload is read
         bounds the memory that uploads can hold (max_waiting x the upload limit)."""
         if self.waiting >= self.max_waiting:
+            request.close()  # never to be awaited: closed, so no "never awaited" warning
             raise ApiError(503, f"busy: {self.waiting} photos are waiting; try again shortly", {"Retry-After": "1"})
         self.waiting += 1
         try:
