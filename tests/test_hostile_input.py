@@ -4,7 +4,6 @@ never a traceback, a hang, a replaced input or a lost batch. The inputs are made
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import select
@@ -21,22 +20,12 @@ import warnings
 import zlib
 from pathlib import Path
 
+import hostile_files as hostile
 import numpy as np
 import pytest
 
 from facepoints.errors import DataError, ImageError, UnsupportedImageError
 from facepoints.imageio import read_image
-
-
-def _load(name: str):
-    """A helper module beside the tests (pytest imports test files by path, not as a package)."""
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-hostile = _load("hostile_files")
 
 
 # --- running the command as a user does ----------------------------------------------------------

@@ -4,7 +4,6 @@ when its workers are held, and every refusal is JSON. Real servers listen on 127
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import socket
 import subprocess
@@ -15,8 +14,10 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import hostile_files as hostile
 import httpx
 import pytest
+from test_serve import SlowKeypointer
 
 from facepoints.inference import FaceKeypointer
 from facepoints.serve import create_app
@@ -24,17 +25,6 @@ from facepoints.serve import create_app
 with warnings.catch_warnings():  # Starlette now prefers httpx2 for its test client; httpx works the same
     warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
-
-
-def _load(name: str):
-    """A helper module beside the tests (pytest imports test files by path, not as a package)."""
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-hostile = _load("hostile_files")
 
 
 @pytest.fixture(scope="module")
@@ -67,21 +57,6 @@ def assert_json_refusal(response, status: int, *words: str) -> None:
     assert isinstance(detail, str) and "\n" not in detail
     for word in words:
         assert word in detail, detail
-
-
-class SlowKeypointer:
-    """The real keypointer, taking ``seconds`` longer on photos (not on the start-up warm-up)."""
-
-    def __init__(self, real: FaceKeypointer, seconds: float):
-        self.real, self.seconds = real, seconds
-
-    def __getattr__(self, name):
-        return getattr(self.real, name)
-
-    def __call__(self, image, **options):
-        if image.shape[0] > 64:
-            time.sleep(self.seconds)
-        return self.real(image, **options)
 
 
 @contextlib.contextmanager
