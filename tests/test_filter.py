@@ -297,7 +297,7 @@ def test_outputs_never_overwrite_inputs_and_dot_is_a_folder(tmp_path):
     photos = tmp_path / "photos"
     photos.mkdir()
     Image.open(example_photo()).save(photos / "hopper.jpg")
-    for args, message in ([str(photos / "hopper.jpg"), "--out", str(photos / "hopper.jpg")], "overwrite the input image"), \
+    for args, message in ([str(photos / "hopper.jpg"), "--out", str(photos / "hopper.jpg")], "would replace the input"), \
                          ([str(photos), "--out", str(photos / "hats")], "must not be the input folder or inside it"):
         proc = cli("filter", "hat", *args)
         assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr

@@ -20,13 +20,15 @@ __all__ = ["IMAGE_SUFFIXES", "collect_inputs", "each_image", "image_entry", "ove
 
 
 def collect_inputs(inputs: list[str]) -> list[Path]:
-    """Files as given, folders searched recursively in sorted order, `-` for paths on stdin."""
+    """Files as given, folders searched recursively in sorted order, `-` for paths on stdin. A
+    folder's search finds regular files only: a folder named `x.png` holds photos, and a FIFO
+    would hang the run."""
     paths: list[Path] = []
     for item in inputs:
         if item == "-":
             paths += [Path(line.strip()) for line in sys.stdin if line.strip()]
         elif Path(item).is_dir():
-            paths += sorted(p for p in Path(item).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            paths += sorted(p for p in Path(item).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         else:
             paths.append(Path(item))
     return paths

@@ -3,6 +3,7 @@ User errors print one line and exit non-zero, never a traceback."""
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import typer
@@ -60,7 +61,15 @@ def _optional_values(argv: list[str]) -> list[str]:
     return out
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def run() -> None:  # console-script entry point
+    # Stopped by `kill` or a closed terminal, a run cleans up (partial outputs removed) as on Ctrl-C.
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, _interrupt)
     app(args=_optional_values(sys.argv[1:]), prog_name="facepoints")
 
 

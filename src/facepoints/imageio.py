@@ -3,13 +3,16 @@
 Photos from phones carry an EXIF orientation, PNGs may be 16-bit or transparent, scans may be
 CMYK: keypoints are only right if every reader turns these into the same displayed pixels.
 A file's header is checked before its pixels are decoded, so a hostile or broken file that
-claims billions of pixels is refused instead of exhausting memory.
+claims billions of pixels (or a JPEG of endless scans, each a pass over every pixel) is refused
+instead of exhausting memory or time; whatever a decoder raises on a broken file is an ImageError.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -17,6 +20,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from facepoints.errors import ImageError, UnsupportedImageError
+from facepoints.jpeg_markers import check_jpeg
 
 DEFAULT_MAX_PIXELS = 40_000_000
 # Formats photos arrive in. Naming them keeps PIL from trying plugins that run external
@@ -25,6 +29,35 @@ FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 # File names a folder of photos is searched for, in the order a name with several is preferred.
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+# How each format's files begin: bytes that start so but PIL cannot open are a broken file of
+# that format (a bad checksum, a cut header), not a format facepoints does not read.
+_SIGNATURES = {b"\xff\xd8\xff": "JPEG", b"\x89PNG\r\n\x1a\n": "PNG", b"GIF8": "GIF", b"BM": "BMP",
+               b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"RIFF": "WEBP"}
+
+
+def _silence_libtiff() -> None:
+    """Remove libtiff's default handlers, which print its warnings and errors straight to stderr
+    (Pillow turns its failures into exceptions already), as libvips, Leptonica and CImg do. Where
+    the library Pillow loaded cannot be found (not Linux), its messages stay."""
+    import ctypes
+
+    from PIL import _imaging  # noqa: F401 - loads the libtiff Pillow links to
+
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "libtiff" in line.rsplit("/", 1)[-1]}
+    except OSError:
+        return
+    for path in paths:
+        try:
+            library = ctypes.CDLL(path)
+            library.TIFFSetWarningHandler(None)
+            library.TIFFSetErrorHandler(None)
+        except (OSError, AttributeError):
+            pass
+
+
+_silence_libtiff()
 
 ImageSource = str | os.PathLike | bytes | bytearray | memoryview | Image.Image | np.ndarray
 
@@ -51,34 +84,67 @@ def read_image(source: ImageSource, max_pixels: int = DEFAULT_MAX_PIXELS, name: 
 
 def _open(source: Path | io.BytesIO, name: str) -> Image.Image:
     """Read only the header; PIL's decompression-bomb error and warning become ImageError."""
+    if isinstance(source, Path):
+        _check_regular_file(source, name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(source, formats=FORMATS)
     except FileNotFoundError:
         raise ImageError(name, "file not found") from None
-    except IsADirectoryError:
-        raise ImageError(name, "is a folder, not an image") from None
     except PermissionError:
         raise ImageError(name, "permission denied") from None
     except UnidentifiedImageError:
-        raise UnsupportedImageError(
-            name, "not a readable image (not a JPEG, PNG, WebP, BMP, TIFF or GIF file)"
-        ) from None
+        raise _unidentified(source, name) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageError(name, f"too large to decode safely ({error})") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
+    except Exception as error:  # noqa: BLE001 - a plugin meeting a broken header may raise anything
         raise _unreadable(name, "file", error) from None
+
+
+def _check_regular_file(path: Path, name: str) -> None:
+    """A FIFO, device or socket is refused unopened: opening a FIFO waits for a writer for ever."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise ImageError(name, "file not found") from None
+    except OSError as error:
+        raise ImageError(name, f"cannot be read ({error.strerror or error})") from None
+    if stat.S_ISDIR(mode):
+        raise ImageError(name, "is a folder, not an image")
+    if not stat.S_ISREG(mode):
+        raise ImageError(name, "not a regular file (a FIFO, device or socket), so not read")
+
+
+def _unidentified(source: Path | io.BytesIO, name: str) -> ImageError:
+    """A broken file of a format read here (ImageError), or bytes of no such format (UnsupportedImageError)."""
+    try:
+        with open(source, "rb") if isinstance(source, Path) else contextlib.nullcontext(source) as stream:
+            stream.seek(0)
+            start = stream.read(16)
+    except OSError:
+        start = b""
+    for signature, kind in _SIGNATURES.items():
+        if start.startswith(signature) and (kind != "WEBP" or start[8:12] == b"WEBP"):
+            return ImageError(name, f"not a readable image (corrupt {kind} header)")
+    return UnsupportedImageError(name, "not a readable image (not a JPEG, PNG, WebP, BMP, TIFF or GIF file)")
 
 
 def read_image_rgba(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """(H, W, 4) uint8 RGBA as displayed, transparency kept (opaque pictures get alpha 255)."""
     with _open(Path(path), str(path)) as image:
-        return np.array(_loaded(image, str(path), max_pixels).convert("RGBA"))
+        return _decode(image, str(path), max_pixels, lambda loaded, _: np.array(loaded.convert("RGBA")))
 
 
-def _decode(image: Image.Image, name: str, max_pixels: int) -> np.ndarray:
-    return _to_rgb(_loaded(image, name, max_pixels), name)
+def _decode(image: Image.Image, name: str, max_pixels: int, convert=None) -> np.ndarray:
+    """The pixels as ``convert(image, name)`` gives them (default: RGB as displayed)."""
+    loaded = _loaded(image, name, max_pixels)
+    try:
+        return (convert or _to_rgb)(loaded, name)
+    except ImageError:
+        raise
+    except Exception as error:  # noqa: BLE001 - converting a broken file's odd mode or palette
+        raise _unreadable(name, image.format or "image", error) from None
 
 
 def _loaded(image: Image.Image, name: str, max_pixels: int) -> Image.Image:
@@ -90,9 +156,13 @@ def _loaded(image: Image.Image, name: str, max_pixels: int) -> Image.Image:
             f"too large to decode safely: {width}x{height} is {width * height:,} pixels, "
             f"more than max_pixels={max_pixels:,}",
         )
+    if image.format == "JPEG":
+        check_jpeg(image.fp, name)
     try:
         image.load()
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
+    except MemoryError:
+        raise ImageError(name, "too large to decode in the memory available") from None
+    except Exception as error:  # noqa: BLE001 - decoders meeting broken data raise anything (TypeError, ...)
         raise _unreadable(name, image.format or "image", error) from None
     return _displayed(image)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from facepoints.crop import apply_affine, crop_face, framing_transform, invert_affine, reference_points
 from facepoints.detectors import Detection, create_detector
-from facepoints.errors import FacepointsError
+from facepoints.errors import DataError, FacepointsError
 from facepoints.options import KeypointerOptions, keypointer_options
 from facepoints.confidence import convert_confidence, point_confidence
 from facepoints.openness import Openness, openness
@@ -81,9 +81,18 @@ def parse_box(text: str) -> np.ndarray:
         box = np.array([float(v) for v in text.split(",")], np.float32)
     except ValueError:
         box = np.zeros(0)
-    if box.shape != (4,) or box[2] <= 0 or box[3] <= 0:
-        raise FacepointsError(f"--box must be x,y,w,h with positive width and height, not {text!r}")
+    if box.shape != (4,) or not np.isfinite(box).all() or box[2] <= 0 or box[3] <= 0:
+        raise FacepointsError(f"--box must be x,y,w,h of finite numbers with positive width and height, not {text!r}")
     return box
+
+
+def check_box_on(box: np.ndarray, image: np.ndarray, name: str) -> None:
+    """A box given by hand must lie at least a quarter on the image: one far past it frames no face."""
+    height, width = image.shape[:2]
+    x, y, w, h = (float(v) for v in box)
+    overlap = max(0.0, min(x + w, width) - max(x, 0.0)) * max(0.0, min(y + h, height) - max(y, 0.0))
+    if overlap < 0.25 * w * h:
+        raise DataError(name, f"--box {x:g},{y:g},{w:g},{h:g} lies mostly outside the {width}x{height} image")
 
 
 class FaceKeypointer:

@@ -21,6 +21,7 @@ import numpy as np
 
 from facepoints.errors import DataError, FacepointsError
 from facepoints.fileio import atomic_path
+from facepoints.imageio import DEFAULT_MAX_PIXELS
 
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm"}
 # Container and codec per output suffix; H.264 where the container expects it.
@@ -37,9 +38,10 @@ class Frame:
 
 
 class VideoReader:
-    """Frames of a video file, in order, with their timestamps."""
+    """Frames of a video file, in order, with their timestamps. Frames of more than max_pixels
+    pixels are refused before any is decoded, as photos are."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS):
         import av
 
         self.path = Path(path)
@@ -54,9 +56,13 @@ class VideoReader:
             raise DataError(self.path, "has no video stream")
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
+        width, height = self._stream.codec_context.width, self._stream.codec_context.height
+        if width * height > max_pixels:
+            self._container.close()
+            raise DataError(self.path, f"too large to decode safely: {width}x{height} frames are {width * height:,} "
+                                       f"pixels, more than max_pixels={max_pixels:,}")
         # Quarter turns counter-clockwise that show a stored frame as players show it.
         self.quarter_turns = _quarter_turns(self.path)
-        width, height = self._stream.codec_context.width, self._stream.codec_context.height
         self.width, self.height = (height, width) if self.quarter_turns % 2 else (width, height)
         self.rate: Fraction = self._stream.average_rate or self._stream.guessed_rate or Fraction(30)
         self.time_base: Fraction = self._stream.time_base or Fraction(1, int(self.rate))

@@ -23,7 +23,9 @@ def audit(
     from facepoints.audit.run import STEPS, audit_keypoint_set
     from facepoints.audit.suspects import write_suspects
     from facepoints.data import load_dataset
+    from facepoints.fileio import check_outputs
 
+    check_outputs([out, report], [data])
     columns = (TextColumn("{task.description:<36}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=errors, transient=True, disable=not progress) as bar:
         task = bar.add_task("reading data", total=STEPS + 1 + (report is not None))

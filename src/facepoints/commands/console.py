@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -17,6 +18,13 @@ from facepoints.errors import FacepointsError
 
 console = Console()
 errors = Console(stderr=True)
+# Control characters (in a file name, say) would reach the terminal as escape sequences.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def shown(text: str) -> str:
+    """``text`` fit for the terminal: control characters written as escapes, markup escaped."""
+    return escape(_CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text))
 
 
 def user_errors(command):
@@ -29,7 +37,7 @@ def user_errors(command):
         except (typer.Exit, typer.Abort, typer.BadParameter):  # the command's own exit codes and usage errors
             raise
         except FacepointsError as e:
-            errors.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
+            errors.print(f"[red]error:[/red] {shown(str(e))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except ModuleNotFoundError as e:
             errors.print(f"[red]error:[/red] {e.name} is not installed; install facepoints\\[train] for this command",
@@ -41,7 +49,7 @@ def user_errors(command):
         except Exception as e:  # a bug, not a user error: still one line unless asked for more
             if os.environ.get("FACEPOINTS_DEBUG"):
                 raise
-            errors.print(f"[red]internal error:[/red] {type(e).__name__}: {e} (set FACEPOINTS_DEBUG=1 for details)",
+            errors.print(f"[red]internal error:[/red] {type(e).__name__}: {shown(str(e))} (set FACEPOINTS_DEBUG=1 for details)",
                          highlight=False, soft_wrap=True)
             raise typer.Exit(3) from None
 
@@ -57,7 +65,7 @@ def image_progress(label: str, total: int) -> Iterator[Callable[[dict], None]]:
 
         def on_entry(entry: dict) -> None:
             if "error" in entry:
-                errors.print(f"[red]error:[/red] {escape(entry['error'])}", highlight=False, soft_wrap=True)
+                errors.print(f"[red]error:[/red] {shown(entry['error'])}", highlight=False, soft_wrap=True)
             progress.advance(task)
 
         yield on_entry

@@ -23,7 +23,7 @@ def example_photo() -> Path:
 def detect(
     inputs: list[str] = typer.Argument(None, help="Images, folders (searched recursively) or - for paths on stdin."),
     scheme: Optional[str] = typer.Option(None, help="Keypoints to report: ibug68, fkd15 or celeba5 (default: the model's)."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results to this JSON file."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results to this JSON file (- for stdout)."),
     draw: Optional[Path] = typer.Option(None, help="Folder for overlay pictures, <name>.png each (photos that "
                                         "share a name keep their folders below the inputs' common one)."),
     numbers: bool = typer.Option(False, help="Number the keypoints in overlays."),
@@ -39,8 +39,8 @@ def detect(
     """Find every face and its keypoints. Exit 0: all inputs read; 1: some failed; 2: usage error."""
     from facepoints.batch import collect_inputs, each_image, overlay_names, photo_workers
     from facepoints.draw import draw_faces, encode_image
-    from facepoints.fileio import write_bytes_atomic, write_text_atomic
-    from facepoints.inference import FaceKeypointer, image_json, parse_box
+    from facepoints.fileio import check_outputs, output_folder, write_bytes_atomic, write_text_atomic
+    from facepoints.inference import FaceKeypointer, check_box_on, image_json, parse_box
 
     paths = collect_inputs(list(inputs or [])) + ([example_photo()] if example else [])
     if not paths:
@@ -50,12 +50,17 @@ def detect(
     options = KeypointerOptions(model=model, scheme=scheme, threshold=threshold, detect_size=detect_size,
                                 flip_test=flip_test, refine=refine if refine is not None else int(bool(box)),
                                 threads=1 if workers > 1 else None)
+    overlays = overlay_names(paths) if draw is not None else {}
+    if json_out == Path("-"):
+        json_out = None  # stdout, as without --json
+    check_outputs([json_out, *(draw / name for name in overlays.values())], paths)
     keypointer = FaceKeypointer(options=options)
     if draw is not None:
-        draw.mkdir(parents=True, exist_ok=True)
-        overlays = overlay_names(paths)
+        output_folder(draw)
 
     def work(path: Path, image) -> dict:
+        if boxes:
+            check_box_on(boxes[0], image, str(path))
         faces = keypointer(image, boxes=boxes)
         if draw is not None:
             write_bytes_atomic(draw / overlays[path], encode_image(draw_faces(image, faces, numbers=numbers)))

@@ -28,6 +28,10 @@ def evaluate(
     from facepoints.data.load import load_training_set
     from facepoints.training.split import held_out
 
+    if out is not None:
+        from facepoints.fileio import check_outputs
+
+        check_outputs([out / "metrics.json", out / "worst.png"], data)
     keypoint_model = KeypointModel(model, flip_test=flip_test)
     dataset = load_training_set([existing(d, "data file") for d in data], existing(groups, "groups file") if groups else None)
     if split == "val":

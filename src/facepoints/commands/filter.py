@@ -41,6 +41,7 @@ def filter_faces(
 ):
     """Put a filter on every face. Exit 0: all inputs read; 1: some failed; 2: usage error."""
     from facepoints.batch import IMAGE_SUFFIXES, collect_inputs, photo_workers
+    from facepoints.fileio import check_outputs
     from facepoints.filters import load_filter
     from facepoints.inference import FaceKeypointer
     from facepoints.video import VIDEO_SUFFIXES
@@ -54,25 +55,30 @@ def filter_faces(
             raise DataError(source, "input not found")
         source = source.resolve()  # `.` and `..` have names to build the default output from
     photos = collect_inputs([str(source)]) if source is not None and source.is_dir() else []
+    inputs = [*([Path(name)] if Path(name).suffix.lower() == ".json" else []), *photos, *([source] if source else [])]
+    if source is None:
+        check_outputs([out, json_out], inputs)
+    elif source.is_dir():
+        out = out or source.with_name(f"{source.name}_{label}")
+        if out.resolve() == source or source in out.resolve().parents:
+            raise FacepointsError(f"{out}: the output folder must not be the input folder or inside it")
+        check_outputs([json_out], inputs)
+    else:
+        default = f"{source.stem}_{label}{source.suffix}" if source.suffix.lower() in VIDEO_SUFFIXES else f"{source.stem}_{label}.png"
+        out = out or source.with_name(default)
+        if source.suffix.lower() not in VIDEO_SUFFIXES and out.suffix.lower() not in IMAGE_SUFFIXES:
+            raise FacepointsError(f"{out}: an image output must end in one of {', '.join(sorted(IMAGE_SUFFIXES))}")
+        check_outputs([out, json_out], inputs)
     workers = photo_workers(len(photos))  # a folder's photos: one per core, one model thread each
     keypointer = FaceKeypointer(options=KeypointerOptions(model=model, threshold=threshold, detect_size=detect_size,
                                                           flip_test=flip_test, threads=1 if workers > 1 else None))
     if webcam is not None:
         return _webcam(effect, keypointer, webcam, out, json_out, detect_every, smooth)
     if source.is_dir():
-        out = out or source.with_name(f"{source.name}_{label}")
-        if out.resolve() == source or source in out.resolve().parents:
-            raise FacepointsError(f"{out}: the output folder must not be the input folder or inside it")
         failures = _images(effect, keypointer, photos, source, out, json_out, workers)
     elif source.suffix.lower() in VIDEO_SUFFIXES:
-        out = out or source.with_name(f"{source.stem}_{label}{source.suffix}")
         failures = filter_video(effect, keypointer, source, out, json_out, detect_every, smooth)
     else:
-        out = out or source.with_name(f"{source.stem}_{label}.png")
-        if out.suffix.lower() not in IMAGE_SUFFIXES:
-            raise FacepointsError(f"{out}: an image output must end in one of {', '.join(sorted(IMAGE_SUFFIXES))}")
-        if out.resolve() == source:
-            raise FacepointsError(f"{out}: the output would overwrite the input image")
         failures = _images(effect, keypointer, [source], source.parent, out, json_out, single=True)
     if failures:
         raise typer.Exit(1)
@@ -108,8 +114,6 @@ def filter_video(effect, keypointer, source: Path, out: Path, json_out: Optional
     from facepoints.fileio import write_text_atomic
     from facepoints.video import VideoReader, video_writer
 
-    if out.resolve() == source.resolve():
-        raise FacepointsError(f"{out}: the output would overwrite the input video")
     with VideoReader(source) as reader:
         filtered = FilteredFrames(effect, keypointer, detect_every, smooth, float(reader.rate), json_out is not None)
         columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), FramesPerSecond(),

@@ -30,6 +30,7 @@ def serve(
         import uvicorn
 
         from facepoints.serve.app import CONFIG_VARIABLE, create_app
+        from facepoints.serve.connections import GuardedH11Protocol
     except ModuleNotFoundError as e:
         raise FacepointsError(f"{e.name} is not installed; install facepoints[serve] for this command") from None
     from facepoints.runtime import resolve_model_path
@@ -39,8 +40,8 @@ def serve(
     # create_app's keywords: KeypointerOptions fields and the pool's; plain data, so that worker processes get them as JSON.
     settings = dict(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test, timeout=timeout,
                     threads=max(1, available_cores() // workers))
-    # Connections past this get 503 from uvicorn itself, before any upload is read.
-    limits = dict(host=host, port=port, limit_concurrency=CONNECTION_LIMIT)
+    # Connections past the limit get 503 before any upload is read; silent ones are closed.
+    limits = dict(host=host, port=port, limit_concurrency=CONNECTION_LIMIT, http=GuardedH11Protocol)
     if workers == 1:
         uvicorn.run(create_app(**settings), **limits)
     else:

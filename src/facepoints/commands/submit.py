@@ -18,9 +18,11 @@ def submit(
 ):
     """Write a Kaggle submission (RowId,Location) for every row of the lookup table."""
     from facepoints.data.fkd import read_fkd_test, read_id_lookup
+    from facepoints.fileio import check_outputs
     from facepoints.runtime import KeypointModel
     from facepoints.submission import write_submission
 
+    check_outputs([out], [test, lookup])
     keypoint_model = KeypointModel(model)
     image_ids, images = read_fkd_test(existing(test, "test file"))
     table = read_id_lookup(existing(lookup, "lookup table"), known_image_ids=image_ids)

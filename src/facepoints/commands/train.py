@@ -39,6 +39,7 @@ def train(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ):
     """Train a keypoint model; the run folder holds config, metrics, plots, weights, ONNX and a card."""
+    from facepoints.fileio import check_outputs
     from facepoints.training.config import recipe as make_recipe
     from facepoints.training.run import train_run
 
@@ -48,6 +49,7 @@ def train(
         ensemble=ensemble, flip_tta=flip_tta, val_fraction=val_fraction, devices=devices, nodes=nodes, seed=seed,
         compile=compile,
     ).items() if v is not None}
+    check_outputs([out], data)
     config = make_recipe(recipe, **overrides)
     excluded = None
     if exclude:

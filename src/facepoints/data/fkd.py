@@ -165,9 +165,10 @@ def _parse_images(path: str | Path, records: list[Record], position: int) -> np.
 
 
 def _parse_pixels(path: str | Path, line: int, text: str) -> np.ndarray:
-    """9216 whole grey values 0-255, parsed as integers (much faster than as floats)."""
+    """9216 whole grey values 0-255, parsed as integers (much faster than as floats); 64-bit, so
+    that a value past 32 bits is refused, not wrapped into range (numpy saturates past 64)."""
     try:
-        pixels = np.fromstring(text, dtype=np.int32, sep=" ")
+        pixels = np.fromstring(text, dtype=np.int64, sep=" ")
     except ValueError:
         pixels = _parse_non_integer_pixels(path, line, text)
     if len(pixels) != PIXELS_PER_IMAGE:
@@ -198,7 +199,9 @@ def _parse_non_integer_pixels(path: str | Path, line: int, text: str) -> np.ndar
             raise DataError(
                 path, f"line {line}: Image has a non-whole value {token[:20]!r} at pixel {position}"
             )
-    return np.array([float(token) for token in tokens]).astype(np.int32)
+        if not 0 <= value <= 255:
+            raise DataError(path, f"line {line}: Image has pixel value {token[:20]} at pixel {position}, outside 0-255")
+    return np.array([float(token) for token in tokens]).astype(np.int64)
 
 
 def _parse_integers(

@@ -50,8 +50,14 @@ def _aligned(path: Path, samples: list[LandmarkSample], scheme: str) -> Keypoint
 
 
 def load_training_set(data: list[Path], groups: Path | None = None) -> KeypointSet:
-    """Read one or more data sets and combine them, keeping their groups apart."""
+    """Read one or more data sets and combine them, keeping their groups apart. A set with no
+    face, or no keypoint labelled on any, is refused: there is nothing to train on or score."""
     sets = [load_dataset(path) for path in data]
+    for path, dataset in zip(data, sets):
+        if not len(dataset):
+            raise DataError(path, "holds no faces")
+        if not dataset.mask.any():
+            raise DataError(path, "no keypoint is labelled on any of its faces")
     if groups is not None:
         if len(sets) > 1:
             raise FacepointsError("--val-groups applies to a single Kaggle-layout data file")

@@ -90,6 +90,8 @@ def load_sticker(anchor_file: str | Path) -> Sticker:
         raise DataError(path, "filter anchor file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DataError(path, f"not a JSON anchor file ({e})") from None
+    except RecursionError:
+        raise DataError(path, "not a JSON anchor file (nested too deeply)") from None
     except (KeyError, TypeError, ValueError) as e:
         raise DataError(path, "anchor file needs \"image\", \"eyes\" [[x, y], [x, y]] and optionally "
                         f"\"anchor\" {{\"point\", \"at\"}} ({type(e).__name__}: {e})") from None

@@ -146,7 +146,8 @@ def create_app(options: KeypointerOptions | None = None, *, keypointer: FaceKeyp
     async def healthz() -> dict:
         return {"status": "ok", "model": keypointer.model.path.stem, "schemes": list(schemes),
                 "default_scheme": keypointer.options.scheme or keypointer.model.scheme.name,
-                "filters": list(FILTER_NAMES), "max_upload_bytes": max_upload_bytes, "waiting": runner.waiting}
+                "filters": list(FILTER_NAMES), "max_upload_bytes": max_upload_bytes, "waiting": runner.waiting,
+                "busy": runner.busy}
 
     _add_page(app)
     _add_docs(app)

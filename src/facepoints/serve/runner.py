@@ -3,15 +3,16 @@
 The event loop never waits on a model, so the service keeps answering health checks and new
 uploads while photos are processed. The pool bounds how many photos are worked on at once (one
 ONNX Runtime thread each, so N threads use N cores); a request past its deadline gets 504 and its
-queued work is dropped (work already running finishes, unanswered: threads cannot be stopped), and
-when too many are already waiting a new one gets 503 at once."""
+queued work is dropped (work already running finishes, unanswered: threads cannot be stopped, so
+``busy`` counts it until it ends), and when too many are already waiting a new one gets 503 at once."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from facepoints.serve.errors import ApiError
 
@@ -22,6 +23,8 @@ class Runner:
     def __init__(self, threads: int, timeout: float, max_waiting: int):
         self.threads, self.timeout, self.max_waiting = threads, timeout, max_waiting
         self.waiting = 0
+        self.busy = 0  # threads working, for requests answered or not
+        self._busy_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
@@ -36,13 +39,23 @@ class Runner:
         """``work(*args)`` on the pool."""
         if self._pool is None:
             raise RuntimeError("Runner.start() was not called (the app's lifespan starts it)")
-        return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._counted, work, *args)
 
-    async def within_deadline(self, request: Awaitable[T]) -> T:
+    def _counted(self, work: Callable[..., T], *args) -> T:
+        with self._busy_lock:
+            self.busy += 1
+        try:
+            return work(*args)
+        finally:
+            with self._busy_lock:
+                self.busy -= 1
+
+    async def within_deadline(self, request: Coroutine[Any, Any, T]) -> T:
         """The whole request (reading the upload included) or 504 after ``timeout`` seconds; 503 at
         once when ``max_waiting`` requests are already in. Counting from before the upload is read
         bounds the memory that uploads can hold (max_waiting x the upload limit)."""
         if self.waiting >= self.max_waiting:
+            request.close()  # never to be awaited: closed, so no "never awaited" warning
             raise ApiError(503, f"busy: {self.waiting} photos are waiting; try again shortly", {"Retry-After": "1"})
         self.waiting += 1
         try:

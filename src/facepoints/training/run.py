@@ -23,7 +23,7 @@ from facepoints.crop import FKD_FRAMING
 from facepoints.errors import FacepointsError
 from facepoints.evaluation import per_image_error, score
 from facepoints.export import export_onnx
-from facepoints.fileio import atomic_path, write_text_atomic
+from facepoints.fileio import atomic_path, output_folder, write_text_atomic
 from facepoints.flip import FlipTest
 from facepoints.model_record import ModelRecord
 from facepoints.models import list_models
@@ -53,8 +53,8 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
               exclude_rows: set | None = None, progress: bool = True) -> dict:
     if config.model not in list_models():
         raise FacepointsError(f"unknown model {config.model!r}; choose one of {', '.join(list_models())}")
-    out.mkdir(parents=True, exist_ok=True)
     dataset = load_training_set(data if isinstance(data, list) else [data], groups)
+    output_folder(out)  # only once the data is known good: a refused run leaves no folder
     train_set, val_set = split_by_group(dataset, config.val_fraction, config.seed)
     if exclude_rows:  # from training only: validation stays the same faces, so scores compare
         train_set = without_rows(train_set, exclude_rows)
