@@ -40,28 +40,37 @@ class Run:
         return f"exit {self.returncode} after {self.seconds:.1f} s, {self.peak_mb:.0f} MB; stderr:\n{self.stderr}"
 
 
+# A child forked from this process starts with its peak memory (Linux keeps the high-water mark
+# across exec), and pytest grows large over a whole suite: the command is started by a small
+# launcher instead, which reports its own child's peak.
+_LAUNCHER = ("import resource, subprocess, sys\n"
+             "code = subprocess.call(sys.argv[2:])\n"
+             "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+             "sys.exit(code)")
+
+
 def cli(*args, cwd: Path, timeout: float = 60, env: dict | None = None, prefix: tuple[str, ...] = ()) -> Run:
     """Run the command; a run still going after ``timeout`` seconds is killed and fails the test."""
     env = {k: v for k, v in {**os.environ, **(env or {})}.items() if k != "FACEPOINTS_DEBUG"}
     start = time.monotonic()
-    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
-        proc = subprocess.Popen([*prefix, sys.executable, "-m", "facepoints.cli", *map(str, args)], cwd=cwd, env=env,
+    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryFile("w+") as stdout, \
+            tempfile.TemporaryFile("w+") as stderr:
+        peak = Path(scratch) / "peak_kb"
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(peak), *prefix, sys.executable, "-m",
+                                 "facepoints.cli", *map(str, args)], cwd=cwd, env=env, start_new_session=True,
                                 stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr)
-        while True:  # wait4, not wait: it gives the child's peak memory
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > timeout:
-                proc.kill()
-                proc.wait()
-                stderr.seek(0)
-                pytest.fail(f"facepoints {' '.join(map(str, args))} still running after {timeout:g} s; "
-                            f"stderr so far:\n{stderr.read()[-2000:]}")
-            time.sleep(0.02)
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            stderr.seek(0)
+            pytest.fail(f"facepoints {' '.join(map(str, args))} still running after {timeout:g} s; "
+                        f"stderr so far:\n{stderr.read()[-2000:]}")
         stdout.seek(0)
         stderr.seek(0)
-        return Run(proc.returncode, stdout.read(), stderr.read(), usage.ru_maxrss / 1024, time.monotonic() - start)
+        return Run(proc.returncode, stdout.read(), stderr.read(), int(peak.read_text()) / 1024,
+                   time.monotonic() - start)
 
 
 def assert_clean_stderr(run: Run) -> None:
