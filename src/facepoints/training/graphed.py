@@ -22,7 +22,8 @@ class GraphedBackward:
 
     Each call copies the batch into the graph's inputs, replays, and returns the loss tensor,
     which the next call overwrites. The gradients are written into the same tensors at every
-    replay, never accumulated: the caller steps its optimizer and must not zero or free them."""
+    replay, never accumulated, and handed back to the parameters after it: Lightning frees
+    them (``zero_grad``) before each validation."""
 
     def __init__(self, loss_fn: Callable[..., Tensor], module: nn.Module):
         self.loss_fn, self.module = loss_fn, module
@@ -34,6 +35,8 @@ class GraphedBackward:
         for static, new in zip(self.inputs, batch):
             static.copy_(new, non_blocking=True)
         self.graph.replay()
+        for parameter, gradient in self.gradients:
+            parameter.grad = gradient
         return self.loss
 
     def _record(self, batch: tuple[Tensor, ...]) -> None:
@@ -57,3 +60,4 @@ class GraphedBackward:
         with torch.cuda.graph(self.graph), autocast:
             self.loss = self.loss_fn(*self.inputs)
             self.loss.backward()
+        self.gradients = [(p, p.grad) for p in self.module.parameters() if p.grad is not None]
