@@ -36,6 +36,8 @@ def train(
     seed: Optional[int] = typer.Option(None),
     compile: Optional[bool] = typer.Option(None, "--compile/--no-compile",
                                            help="Compile the training step into fused kernels (default: on a GPU)."),
+    graph: Optional[bool] = typer.Option(None, "--graph/--no-graph",
+                                         help="Replay the step as one CUDA graph (default: on a single GPU)."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ):
     """Train a keypoint model; the run folder holds config, metrics, plots, weights, ONNX and a card."""
@@ -47,7 +49,7 @@ def train(
         model=model, model_cfg=_json_object(model_cfg, "--model-cfg") if model_cfg else None, strategy=strategy, augment=augment, epochs=epochs, patience=patience,
         batch_size=batch_size, lr=lr,
         ensemble=ensemble, flip_tta=flip_tta, val_fraction=val_fraction, devices=devices, nodes=nodes, seed=seed,
-        compile=compile,
+        compile=compile, graph=graph,
     ).items() if v is not None}
     check_outputs([out], data)
     config = make_recipe(recipe, **overrides)

@@ -38,6 +38,9 @@ class TrainConfig:
     # installed). A small model's step is bound by its host time, not by the GPU; fusing cuts
     # both (docs/benchmarks.md).
     compile: bool | None = None
+    # Replay the step's forward and backward as one CUDA graph (None: on a single GPU). The host
+    # then launches one graph a step instead of every kernel.
+    graph: bool | None = None
     devices: int = 1  # GPUs (or CPU processes) per host
     nodes: int = 1  # hosts, each started by torchrun --nnodes
 

@@ -9,7 +9,6 @@ import os
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint, RichProgressBar
@@ -18,7 +17,6 @@ from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 from pytorch_lightning.loggers.logger import rank_zero_experiment
 from torch._dynamo.exc import BackendCompilerFailed
 from torch._inductor.exc import GPUTooOldForTriton, TritonMissing
-from torch.utils.data import DataLoader, TensorDataset
 
 from facepoints.data import KeypointSet
 from facepoints.errors import FacepointsError
@@ -27,6 +25,7 @@ from facepoints.models import create_model
 from facepoints.training.checkpoint_io import SafetensorsCheckpointIO, load_tree
 from facepoints.training.config import TrainConfig
 from facepoints.training.module import KeypointModule
+from facepoints.training.resident import ResidentBatches
 
 CHECKPOINT_SUFFIX = ".safetensors"
 RESUME_EVERY = 5  # epochs between full (optimizer included) checkpoints
@@ -41,18 +40,6 @@ def limit_host_threads() -> None:
     (docs/benchmarks.md)."""
     if torch.cuda.is_available() and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(min(torch.get_num_threads(), GPU_HOST_THREADS))
-
-
-def _loader(ks: KeypointSet, batch_size: int, shuffle: bool) -> DataLoader:
-    tensors = TensorDataset(
-        torch.from_numpy(np.ascontiguousarray(ks.images)),
-        torch.from_numpy(ks.points),
-        torch.from_numpy(ks.mask),
-    )
-    return DataLoader(
-        tensors, batch_size=batch_size, shuffle=shuffle, drop_last=shuffle and len(ks) > batch_size,
-        pin_memory=torch.cuda.is_available(),
-    )
 
 
 def _precision(config: TrainConfig) -> str:
@@ -176,8 +163,9 @@ def fit_module(
             try:
                 trainer.fit(
                     module,
-                    train_dataloaders=_loader(train_set, config.batch_size, shuffle=True),
-                    val_dataloaders=_loader(val_set, 256, shuffle=False) if validate else None,
+                    train_dataloaders=ResidentBatches(train_set, config.batch_size, trainer, shuffle=True,
+                                                      seed=config.seed),
+                    val_dataloaders=ResidentBatches(val_set, 256, trainer, shuffle=False) if validate else None,
                     ckpt_path=str(last) if last.exists() else None,
                 )
             except (BackendCompilerFailed, TritonMissing, GPUTooOldForTriton) as e:  # say how to go on

@@ -12,6 +12,7 @@ from torch import nn
 from torch.utils._triton import has_triton
 
 from facepoints.training.config import TrainConfig
+from facepoints.training.graphed import GraphedBackward
 from facepoints.transforms import AUGMENT_PRESETS, augment_batch
 
 
@@ -31,6 +32,12 @@ def masked_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, ki
 def compiles_by_default(device_type: str) -> bool:
     """Compile the step on GPUs, and only where Triton (inductor's GPU compiler) is installed."""
     return device_type == "cuda" and has_triton()
+
+
+def graphs_by_default(device_type: str, world_size: int) -> bool:
+    """Replay the step as a CUDA graph on one GPU; data-parallel steps all-reduce gradients
+    during the backward pass, which a plain graph capture cannot hold."""
+    return device_type == "cuda" and world_size == 1
 
 
 class MaskedRMSE(torchmetrics.Metric):
@@ -59,6 +66,9 @@ class KeypointModule(pl.LightningModule):
         # Where the labels' origin sits relative to pixel centres, in pixels on both axes.
         self.label_offset = nn.Parameter(torch.zeros(()), requires_grad=config.learn_label_offset)
         self.val_rmse = MaskedRMSE()
+        # The step runs its own backward and optimizer step: a graph replay computes the
+        # gradients, and Lightning's automatic loop would zero them.
+        self.automatic_optimization = False
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.model(images)
@@ -79,9 +89,22 @@ class KeypointModule(pl.LightningModule):
         return masked_loss(self.model(images), points, mask, self.config.loss)
 
     def on_fit_start(self):
-        compile_step = self.config.compile if self.config.compile is not None else compiles_by_default(self.device.type)
+        config = self.config
+        compile_step = config.compile if config.compile is not None else compiles_by_default(self.device.type)
         # Fixed shapes (training batches drop their remainder), so one graph serves every step.
-        self._train_loss = torch.compile(self.augmented_loss, dynamic=False) if compile_step else self.augmented_loss
+        loss_fn = torch.compile(self.augmented_loss, dynamic=False) if compile_step else self.augmented_loss
+        graph = config.graph if config.graph is not None else graphs_by_default(self.device.type, self.trainer.world_size)
+        self._loss_and_gradients = GraphedBackward(loss_fn, self) if graph else self._backward(loss_fn)
+        self._graphed = graph
+        self._loss_sum = torch.zeros((), device=self.device)
+
+    def _backward(self, loss_fn):
+        def loss_and_gradients(*batch):
+            self.zero_grad(set_to_none=True)
+            loss = loss_fn(*batch)
+            self.manual_backward(loss)
+            return loss
+        return loss_and_gradients
 
     def _clock(self) -> float:
         """Seconds, once the GPU has finished what is queued: else a GPU-bound epoch reads short."""
@@ -90,14 +113,20 @@ class KeypointModule(pl.LightningModule):
         return time.perf_counter()
 
     def on_train_epoch_start(self):
-        self._epoch_started, self._epoch_images = self._clock(), 0
+        self._epoch_started, self._epoch_images, self._epoch_steps = self._clock(), 0, 0
+        self._loss_sum.zero_()
 
     def training_step(self, batch, batch_idx):
         images, points, mask = batch
+        loss = self._loss_and_gradients(images, points, mask)
+        self.optimizers().step()
+        scheduler = self.lr_schedulers()
+        if scheduler is not None:
+            scheduler.step()
+        # Summed on the device and logged once an epoch: a per-step log costs host time.
+        self._loss_sum += loss.detach()
         self._epoch_images += len(images)
-        loss = self._train_loss(images, points, mask)
-        self.log("train_loss", loss, on_step=False, on_epoch=True, sync_dist=True)
-        return loss
+        self._epoch_steps += 1
 
     def validation_step(self, batch, batch_idx):
         images, points, mask = batch
@@ -105,6 +134,7 @@ class KeypointModule(pl.LightningModule):
         self.log("val_rmse", self.val_rmse, on_step=False, on_epoch=True, prog_bar=True)
 
     def on_train_epoch_end(self):
+        self.log("train_loss", self._loss_sum / max(1, self._epoch_steps), sync_dist=True)
         self.log("label_offset", self.label_offset.detach(), sync_dist=True)
         # Training throughput of all ranks together, augmentation included.
         seconds = self._clock() - self._epoch_started
