@@ -22,7 +22,7 @@ from facepoints.confidence import convert_confidence, point_confidence
 from facepoints.openness import Openness, openness
 from facepoints.pose import HeadPose, head_pose
 from facepoints.runtime import KeypointModel
-from facepoints.schemes import convert_points, get_scheme
+from facepoints.schemes import get_scheme, mapping_matrix
 
 # Where the five reference points sit inside a YuNet face box, as fractions of the box: the
 # median over the labelled faces68 and 300-W faces (benchmarks/fit_box_reference.py). The
@@ -204,7 +204,9 @@ class FaceKeypointer:
         if scheme is None or scheme == source:
             return source, points
         try:
-            converted, _ = convert_points(points, np.ones(len(points), bool), source, scheme)
+            record = getattr(self.model, "record", None)  # a model object of the caller's may have none
+            weights = record.mapping_to(scheme) if record is not None else mapping_matrix(source, scheme)
+            converted = np.einsum("ts,...sc->...tc", weights, points).astype(np.float32)
         except (ValueError, KeyError):
             raise FacepointsError(f"model {self.model.path.name} gives {source} keypoints, which cannot make {scheme}") from None
         return scheme, converted

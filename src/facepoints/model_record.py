@@ -12,9 +12,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from facepoints.version import __version__
 from facepoints.crop import FKD_FRAMING, PHOTO_FRAMING, Framing
 from facepoints.flip import FlipTest
+from facepoints.schemes import mapping_matrix
 
 METADATA_KEY = "facepoints"
 # What an exported graph takes and gives: written for other readers of the file, not read back.
@@ -37,6 +40,8 @@ class ModelRecord:
       the graph averages each face with its mirror itself (ensembles, split models).
     - ``config``: its training config as JSON (training.config.TrainConfig.to_json), if known.
     - ``terms``: the terms of its training data, which the model inherits.
+    - ``mappings``: (K_other, K) weights making another scheme's points from its outputs, learned
+      where it was trained on that scheme's labels; other schemes map as schemes.mapping_matrix.
     - ``facepoints_version``: the version that wrote the file.
     """
 
@@ -49,16 +54,23 @@ class ModelRecord:
     flip_in_graph: bool = False
     config: str | None = None
     terms: str | None = None
+    mappings: dict[str, list[list[float]]] | None = None
     facepoints_version: str | None = __version__
 
     def to_pixel_centres(self, points):
         """Model outputs (any array) -> the same points in pixel-centre coordinates of its crop."""
         return points - self.label_offset
 
+    def mapping_to(self, scheme: str) -> np.ndarray:
+        """(K_scheme, K) weights: ``scheme``'s points from this model's outputs (ValueError: none)."""
+        if self.mappings and scheme in self.mappings:
+            return np.asarray(self.mappings[scheme], np.float32)
+        return mapping_matrix(self.scheme, scheme)
+
     def to_metadata(self) -> dict:
         """The record as JSON-ready data, in the layout ``from_metadata`` reads."""
         flip = {"flip_test": self.flip_test.as_dict()} if self.flip_test else {"flip_in_graph": self.flip_in_graph}
-        optional = {"config": self.config, "terms": self.terms}
+        optional = {"config": self.config, "terms": self.terms, "mappings": self.mappings}
         return {
             "scheme": self.scheme,
             "image_size": list(self.image_size),
@@ -113,6 +125,7 @@ class ModelRecord:
             flip_in_graph=in_graph,
             config=config,
             terms=metadata.get("terms"),
+            mappings=_json_value(metadata.get("mappings")),
             facepoints_version=metadata.get("facepoints_version"),
         )
 

@@ -34,6 +34,8 @@ def train(
     devices: Optional[int] = typer.Option(None, min=1, help="GPUs (or CPU processes) per host for data-parallel training."),
     nodes: Optional[int] = typer.Option(None, min=1, help="Hosts, for a run started on each by torchrun --nnodes."),
     seed: Optional[int] = typer.Option(None),
+    balance: Optional[float] = typer.Option(None, min=0.0, max=1.0, help="Draw each --data set in proportion to its "
+                                            "size to this power: 1 as large as it is, 0 all sets equally often."),
     compile: Optional[bool] = typer.Option(None, "--compile/--no-compile",
                                            help="Compile the training step into fused kernels (default: on a GPU)."),
     graph: Optional[bool] = typer.Option(None, "--graph/--no-graph",
@@ -48,7 +50,7 @@ def train(
     overrides = {k: v for k, v in dict(
         model=model, model_cfg=_json_object(model_cfg, "--model-cfg") if model_cfg else None, strategy=strategy, augment=augment, epochs=epochs, patience=patience,
         batch_size=batch_size, lr=lr,
-        ensemble=ensemble, flip_tta=flip_tta, val_fraction=val_fraction, devices=devices, nodes=nodes, seed=seed,
+        ensemble=ensemble, flip_tta=flip_tta, val_fraction=val_fraction, devices=devices, nodes=nodes, seed=seed, balance=balance,
         compile=compile, graph=graph,
     ).items() if v is not None}
     check_outputs([out], data)

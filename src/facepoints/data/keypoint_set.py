@@ -18,7 +18,8 @@ class KeypointSet:
     pixels, 0 where unlabelled. mask: (N, K) bool, True where labelled: a missing keypoint is a
     mask, never a NaN. groups: (N,) identity or photo of each row, for honest splits.
     rows: (N,) row numbers in the source file, or sample names for photo sets: for messages and
-    for excluding rows.
+    for excluding rows. parts: (N,) which of the combined sets each row came from (0, 1, ...), so
+    training can draw small sets as often as large ones; None for a single set.
     """
 
     images: np.ndarray
@@ -29,6 +30,7 @@ class KeypointSet:
     rows: np.ndarray | None = None
     source: str = ""
     framing: Framing | None = None  # how the crops were made from photos, where they were
+    parts: np.ndarray | None = None
 
     def __post_init__(self):
         n = len(self.images)
@@ -36,8 +38,9 @@ class KeypointSet:
             self.rows = np.arange(n)
         if not (len(self.points) == len(self.mask) == len(self.rows) == n):
             raise ValueError("images, points, mask and rows must have the same length")
-        if self.groups is not None and len(self.groups) != n:
-            raise ValueError("groups must have one entry per image")
+        for name in ("groups", "parts"):
+            if getattr(self, name) is not None and len(getattr(self, name)) != n:
+                raise ValueError(f"{name} must have one entry per image")
         self.points = np.where(self.mask[..., None], self.points, 0.0).astype(np.float32)
 
     def __len__(self) -> int:
@@ -60,6 +63,7 @@ class KeypointSet:
             mask=self.mask[index],
             groups=None if self.groups is None else self.groups[index],
             rows=self.rows[index],
+            parts=None if self.parts is None else self.parts[index],
         )
 
     def with_points(self, points: np.ndarray, mask: np.ndarray) -> "KeypointSet":
@@ -92,4 +96,5 @@ def concatenate(sets: list[KeypointSet], names: list[str]) -> KeypointSet:
         rows=np.concatenate([prefixed(ks.rows, n) for ks, n in zip(sets, names)]),
         source=" + ".join(ks.source for ks in sets),
         framing=first.framing,
+        parts=np.concatenate([np.full(len(ks), i) for i, ks in enumerate(sets)]),
     )

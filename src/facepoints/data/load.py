@@ -11,6 +11,7 @@ from facepoints.data.aligned import aligned_crops
 from facepoints.data.fkd import read_fkd_training, read_groups
 from facepoints.data.keypoint_set import KeypointSet, concatenate
 from facepoints.data.landmarks import LandmarkSample, read_landmark_csv, read_pts_folder
+from facepoints.data.mixed import stack_sets
 from facepoints.data.packed import load_packed
 from facepoints.errors import DataError, FacepointsError
 
@@ -50,8 +51,9 @@ def _aligned(path: Path, samples: list[LandmarkSample], scheme: str) -> Keypoint
 
 
 def load_training_set(data: list[Path], groups: Path | None = None) -> KeypointSet:
-    """Read one or more data sets and combine them, keeping their groups apart. A set with no
-    face, or no keypoint labelled on any, is refused: there is nothing to train on or score."""
+    """Read one or more data sets and combine them, keeping their groups apart. Sets of different
+    schemes keep their own labels (data/mixed.py); the first set's scheme is the model's. A set
+    with no face, or no keypoint labelled on any, is refused: there is nothing to train on or score."""
     sets = [load_dataset(path) for path in data]
     for path, dataset in zip(data, sets):
         if not len(dataset):
@@ -63,7 +65,8 @@ def load_training_set(data: list[Path], groups: Path | None = None) -> KeypointS
             raise FacepointsError("--val-groups applies to a single Kaggle-layout data file")
         sets[0].groups = read_groups(groups, len(sets[0]))
     try:
-        return concatenate(sets, [Path(p).stem for p in data])
+        combine = stack_sets if len({ks.scheme.name for ks in sets}) > 1 else concatenate
+        return combine(sets, [Path(p).stem for p in data])
     except ValueError as e:
         raise FacepointsError(str(e)) from None
 

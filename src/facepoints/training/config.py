@@ -28,6 +28,10 @@ class TrainConfig:
     patience: int = 60  # epochs without a better validation RMSE before stopping
     val_fraction: float = 0.2
     seed: int = 0
+    # How often each of several --data sets is drawn: in proportion to its size to this power.
+    # 1 draws every face once an epoch (each set as large as it is); 0 draws every set equally
+    # often, so a small set is not drowned by a large one (training/resident.py).
+    balance: float = 1.0
     # Learn where the labels' origin sits relative to pixel centres (1-based labels sit +1 px),
     # so flips and rotations move labels exactly as they move pixels.
     learn_label_offset: bool = True

@@ -19,11 +19,13 @@ from torch._dynamo.exc import BackendCompilerFailed
 from torch._inductor.exc import GPUTooOldForTriton, TritonMissing
 
 from facepoints.data import KeypointSet
+from facepoints.data.mixed import StackedScheme, target_scheme
 from facepoints.errors import FacepointsError
 from facepoints.fileio import write_text_atomic
 from facepoints.models import create_model
 from facepoints.training.checkpoint_io import SafetensorsCheckpointIO, load_tree
 from facepoints.training.config import TrainConfig
+from facepoints.training.heads import SchemeHeads
 from facepoints.training.module import KeypointModule
 from facepoints.training.resident import ResidentBatches
 
@@ -51,12 +53,13 @@ def _precision(config: TrainConfig) -> str:
 def build_module(config: TrainConfig, ks: KeypointSet) -> KeypointModule:
     try:
         model = create_model(
-            config.model, ks.scheme.num_keypoints, in_chans=ks.channels, image_size=ks.image_size[0],
+            config.model, target_scheme(ks.scheme).num_keypoints, in_chans=ks.channels, image_size=ks.image_size[0],
             **config.model_cfg,
         )
     except (TypeError, ValueError, KeyError) as e:  # an unknown architecture or option
         raise FacepointsError(f"model {config.model!r} with options {config.model_cfg}: {e}") from None
-    return KeypointModule(model, config, ks.scheme.flip_permutation())
+    heads = SchemeHeads(ks.scheme) if isinstance(ks.scheme, StackedScheme) else None
+    return KeypointModule(model, config, ks.scheme.flip_permutation(), heads)
 
 
 class _AppendingWriter(ExperimentWriter):
@@ -164,7 +167,7 @@ def fit_module(
                 trainer.fit(
                     module,
                     train_dataloaders=ResidentBatches(train_set, config.batch_size, trainer, shuffle=True,
-                                                      seed=config.seed),
+                                                      seed=config.seed, balance=config.balance),
                     val_dataloaders=ResidentBatches(val_set, 256, trainer, shuffle=False) if validate else None,
                     ckpt_path=str(last) if last.exists() else None,
                 )

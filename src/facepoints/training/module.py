@@ -57,9 +57,12 @@ class MaskedRMSE(torchmetrics.Metric):
 
 
 class KeypointModule(pl.LightningModule):
-    def __init__(self, model: nn.Module, config: TrainConfig, flip_permutation):
+    def __init__(self, model: nn.Module, config: TrainConfig, flip_permutation, heads: nn.Module | None = None):
+        """flip_permutation: of the labels' scheme; heads: the model's points -> the labels' schemes
+        (training/heads.py), where a set mixes schemes."""
         super().__init__()
         self.model = model
+        self.heads = heads or nn.Identity()
         self.config = config
         self.augment = AUGMENT_PRESETS[config.augment]
         self.register_buffer("flip_permutation", torch.as_tensor(flip_permutation, dtype=torch.long))
@@ -86,7 +89,7 @@ class KeypointModule(pl.LightningModule):
     def augmented_loss(self, images: torch.Tensor, points: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Augment a raw batch and score the model on it: one training step's work."""
         images, points, mask = self.augmented(images, points, mask)
-        return masked_loss(self.model(images), points, mask, self.config.loss)
+        return masked_loss(self.heads(self.model(images)), points, mask, self.config.loss)
 
     def on_fit_start(self):
         config = self.config
@@ -130,7 +133,7 @@ class KeypointModule(pl.LightningModule):
 
     def validation_step(self, batch, batch_idx):
         images, points, mask = batch
-        self.val_rmse.update(self.model(to_model_input(images)), points, mask)
+        self.val_rmse.update(self.heads(self.model(to_model_input(images))), points, mask)
         self.log("val_rmse", self.val_rmse, on_step=False, on_epoch=True, prog_bar=True)
 
     def on_train_epoch_end(self):

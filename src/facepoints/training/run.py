@@ -19,6 +19,7 @@ from torch import nn
 from facepoints.version import __version__
 from facepoints.data import KeypointSet
 from facepoints.data.load import load_training_set, without_rows
+from facepoints.data.mixed import StackedScheme, block_of, target_scheme
 from facepoints.crop import FKD_FRAMING
 from facepoints.errors import FacepointsError
 from facepoints.evaluation import per_image_error, score
@@ -80,6 +81,14 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
         "train_rows": len(train_set), "val_rows": len(val_set), "val_groups": _count_groups(val_set),
         "train_seconds": round(seconds, 1), "device": _device_name(), "excluded_rows": len(dataset) - len(train_set) - len(val_set),
     }
+    mappings = getattr(predictor, "scheme_mappings", None)
+    if isinstance(val_set.scheme, StackedScheme):  # each scheme's held-out labels, scored apiece
+        result["val_by_scheme"] = {}
+        for part in val_set.scheme.parts[1:]:
+            labelled = block_of(val_set, part)
+            mapped = np.einsum("st,ntc->nsc", np.asarray(mappings[part], np.float32), predict(predictor, labelled.images))
+            result["val_by_scheme"][part] = score(mapped, labelled.points, labelled.mask, labelled.scheme).as_dict()
+        val_set = block_of(val_set, val_set.scheme.parts[0])
     if len(val_set):
         pred = predict(predictor, val_set.images)
         result["val"] = score(pred, val_set.points, val_set.mask, val_set.scheme).as_dict()
@@ -92,9 +101,9 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
 
     graph, flip = _runtime_flip_test(predictor)
     record = ModelRecord(
-        scheme=dataset.scheme.name, image_size=dataset.image_size, channels=dataset.channels,
+        scheme=target_scheme(dataset.scheme).name, image_size=dataset.image_size, channels=dataset.channels,
         framing=dataset.framing or FKD_FRAMING, label_offset=_pixel_centre_offset(predictor, dataset), **flip,
-        config=config.to_json(), terms=data_terms(dataset.source),
+        config=config.to_json(), terms=data_terms(dataset.source), mappings=mappings,
     )
     with atomic_path(out / "model.safetensors") as tmp:
         state = {k: v.contiguous().clone() for k, v in predictor.state_dict().items()}
@@ -164,7 +173,7 @@ def model_card(config: TrainConfig, dataset: KeypointSet, result: dict, record: 
     offset = record.label_offset
     return f"""# facepoints model card
 
-- Scheme: {record.scheme} ({dataset.scheme.num_keypoints} keypoints), input {width}x{height}, {record.channels} channel(s).
+- Scheme: {record.scheme} ({target_scheme(dataset.scheme).num_keypoints} keypoints), input {width}x{height}, {record.channels} channel(s).
 - Architecture: {architecture}; missing keypoints: {config.strategy}; augmentation: {config.augment}; flip test-time averaging: {config.flip_tta}; ensemble of {config.ensemble}.
 - Data: {_short_sources(dataset.source)} ({result['train_rows']} training rows).
 {scores}- Trained in {result['train_seconds']} s on {result['device']} with facepoints {__version__}.

@@ -15,17 +15,27 @@ from torch import nn
 
 from facepoints.data import KeypointSet
 from facepoints.data.missing import IMPUTERS, drop_incomplete
+from facepoints.data.mixed import StackedScheme
+from facepoints.errors import FacepointsError
 from facepoints.models.wrappers import CorePlusFull, Ensemble, FlipAveraged
 from facepoints.training.config import TrainConfig
 from facepoints.training.fit import fit_module
+from facepoints.training.heads import SchemeHeads
 from facepoints.training.module import KeypointModule, to_model_input
 
 
 def predictor_of(module: KeypointModule, config: TrainConfig) -> nn.Module:
-    """The inference graph of one trained module: the bare model, or flip-averaged."""
+    """The inference graph of one trained module: the bare model, or flip-averaged. A model
+    trained on mixed schemes carries its learned mappings (``scheme_mappings``) to the others."""
+    heads = module.heads if isinstance(module.heads, SchemeHeads) else None
     if not config.flip_tta:
-        return module.model
-    return FlipAveraged(module.model, module.flip_permutation.cpu(), float(module.label_offset.detach()))
+        predictor = module.model
+    else:
+        permutation = heads.target_flip if heads is not None else module.flip_permutation
+        predictor = FlipAveraged(module.model, permutation.cpu(), float(module.label_offset.detach()))
+    if heads is not None:
+        predictor.scheme_mappings = heads.mappings()
+    return predictor
 
 
 @torch.no_grad()
@@ -64,12 +74,18 @@ def fit_predictor(
             fit_predictor(config.but(ensemble=1, seed=config.seed + i), train_set, val_set, work_dir / f"member{i}", progress)
             for i in range(config.ensemble)
         ]
-        return Ensemble(members).eval()
+        ensemble = Ensemble(members).eval()
+        if hasattr(members[0], "scheme_mappings"):  # the members' mean mapping to each other scheme
+            ensemble.scheme_mappings = {part: np.mean([m.scheme_mappings[part] for m in members], 0).tolist()
+                                        for part in members[0].scheme_mappings}
+        return ensemble
 
     def fit(ks: KeypointSet, folder: Path, cfg: TrainConfig = config, val=val_set) -> nn.Module:
         return predictor_of(fit_module(cfg, ks, val, folder, progress), cfg)
 
     strategy = config.strategy
+    if isinstance(train_set.scheme, StackedScheme) and strategy != "masked":
+        raise FacepointsError(f"sets of several schemes train with --strategy masked, not {strategy}")
     if strategy == "masked":
         return fit(train_set, work_dir)
     if strategy in IMPUTERS:
