@@ -7,12 +7,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from facepoints.cli import app
+from facepoints.data.aligned import aligned_crops
 from facepoints.data.landmarks import read_landmark_csv
+from facepoints.data.packed import save_packed
 from facepoints.imageio import read_image
 from facepoints.inference import FaceKeypointer
-from facepoints.pose import HeadPose, face_model, head_pose
-from facepoints.schemes import IBUG68
+from facepoints.pose import POSE_BINS, HeadPose, face_model, head_pose, label_yaw, pose_bin
+from facepoints.schemes import IBUG68, convert_points
 
 HELD_OUT = set(json.loads((Path(__file__).parents[1] / "docs/results/photo68/split.json").read_text())["val_groups"])
 
@@ -85,3 +89,36 @@ def test_pose_from_predicted_points_is_near_pose_from_labels(held_out_faces, key
         truth = head_pose(sample.points)
         errors.append([abs(face.pose.yaw - truth.yaw), abs(face.pose.pitch - truth.pitch), abs(face.pose.roll - truth.roll)])
     assert np.median(errors, axis=0).max() < 3.0  # docs/benchmarks.md: about 1-1.5 degrees on all held-out faces
+
+
+def test_yaw_from_labels_agrees_with_the_fitted_pose_and_mirrors(shared_data):
+    """The nose-over-eyes yaw of any scheme's labels reads the turn the 3-D fit reads, within a
+    few degrees, and a mirrored face reads the opposite turn."""
+    samples, _ = read_landmark_csv(shared_data / "w300/faces/keypoints.csv")
+    points = np.stack([s.points for s in samples[:300]])
+    mask = np.ones(points.shape[:2], bool)
+    yaw = label_yaw(points, mask, "ibug68")
+    fitted = np.array([head_pose(p).yaw for p in points])
+    assert np.corrcoef(yaw, fitted)[0, 1] > 0.9 and np.median(np.abs(yaw - fitted)) < 4
+    five, known = convert_points(points, mask, "ibug68", "celeba5")
+    assert np.allclose(label_yaw(five, known, "celeba5"), yaw, atol=1e-3)
+    mirrored = points.copy()
+    mirrored[..., 0] *= -1
+    mirrored = mirrored[:, IBUG68.flip_permutation()]  # the subject's eyes trade places in the picture
+    assert np.allclose(label_yaw(mirrored, mask, "ibug68"), -yaw, atol=1e-3)
+    bins = pose_bin(yaw)
+    assert set(bins) == set(range(len(POSE_BINS)))
+    assert np.all(np.abs(yaw[bins == 0]) < POSE_BINS[0][2]) and np.all(np.abs(yaw[bins == 2]) >= POSE_BINS[2][1])
+
+
+def test_evaluate_breaks_its_scores_down_by_pose(tmp_path, shared_data):
+    samples, scheme = read_landmark_csv(shared_data / "w300/faces/keypoints.csv")
+    crops, _ = aligned_crops(samples[:120], scheme)
+    save_packed(crops, tmp_path / "faces.npz")
+    result = CliRunner().invoke(app, ["evaluate", "ibug68", "--data", str(tmp_path / "faces.npz"), "--out", str(tmp_path / "eval")])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    by_pose = metrics["by_pose"]
+    assert sum(row["count"] for row in by_pose.values()) == 120 and "large" in result.output
+    overall = sum(row["nme"] * row["count"] for row in by_pose.values() if row["count"]) / 120
+    assert abs(overall - metrics["nme"]) < 1e-6

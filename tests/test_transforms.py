@@ -338,7 +338,9 @@ def test_inside_image_uses_the_pixel_extent_in_the_label_frame():
 
 
 def test_presets_are_valid_and_full_is_richest():
-    assert set(AUGMENT_PRESETS) == {"none", "flip", "flip_brightness", "full", "photo"}
+    assert set(AUGMENT_PRESETS) == {"none", "flip", "flip_brightness", "full", "photo", "pose"}
+    assert AUGMENT_PRESETS["pose"].rotation_deg >= 60 and AUGMENT_PRESETS["pose"].point_occlusion_prob > 0
+    assert all(AUGMENT_PRESETS[name].point_occlusion_prob == 0 for name in ("none", "flip", "flip_brightness", "full", "photo"))
     assert not AUGMENT_PRESETS["none"].moves_points
     full = AUGMENT_PRESETS["full"]
     assert full.rotation_deg > 0 and full.shear_deg > 0 and full.occlusion_prob > 0
@@ -355,3 +357,17 @@ def test_flip_permutation_accepts_numpy_list_and_tensor():
     assert torch.equal(hflip_points(points, 96, perm.tolist()), by_numpy)
     assert torch.equal(hflip_points(points, 96, torch.as_tensor(perm)), by_numpy)
     assert np.array_equal(perm[perm], np.arange(FKD15.num_keypoints))
+
+
+def test_point_occlusion_covers_a_labelled_point_and_nothing_far_from_it():
+    """The square lands on a labelled point, never on an unlabelled one, and leaves the rest."""
+    n, size = 16, 64
+    images = torch.ones(n, 3, size, size)
+    points = torch.tensor([[10.0, 12.0], [50.0, 40.0]]).expand(n, 2, 2).clone()
+    mask = torch.tensor([True, False]).expand(n, 2).clone()
+    config = AugmentConfig(point_occlusion_prob=1.0, point_occlusion_area=(0.01, 0.02))
+    out, out_points, out_mask = augment_batch(images, points, mask, config, [1, 0],
+                                              generator=torch.Generator().manual_seed(3))
+    assert torch.equal(out_points, points) and torch.equal(out_mask, mask)
+    assert (out[:, :, 12, 10] < 1).all()  # the labelled point is covered in every image
+    assert (out[:, :, 40, 50] == 1).all() and (out[:, :, 40:, 30:] == 1).all()

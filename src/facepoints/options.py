@@ -17,6 +17,9 @@ from typing import Any
 MAX_SIDE = 640
 SIDE_LIMITS = (64, 8192)  # what the longer side may be: faces vanish below, memory runs out above
 SCORE_THRESHOLD = 0.6  # the face detector's default score threshold
+# Detections whose box is narrower or lower than this (px, in the photo) are dropped: below it the
+# detector's hits were patterns, not faces (docs/benchmarks.md, "Detector defaults").
+MIN_FACE_SIZE = 20
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,9 @@ from importlib import resources
 import cv2
 import numpy as np
 
+from facepoints.evaluation import FAILURE_NME, per_image_nme
+from facepoints.schemes import Scheme, convert_points
+
 # Focal length in units of the face's extent: a face filling about a quarter of a normal lens's view.
 FOCAL_PER_FACE = 4.0
 
@@ -81,3 +84,52 @@ def _ry(degrees: float) -> np.ndarray:
 def _rz(degrees: float) -> np.ndarray:
     c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
     return np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+
+
+# Bins of |yaw| (degrees) that validation reports break scores down by.
+POSE_BINS = (("frontal", 0.0, 15.0), ("moderate", 15.0, 30.0), ("large", 30.0, 90.0))
+
+
+@functools.cache
+def _yaw_curve() -> tuple[np.ndarray, np.ndarray]:
+    """The nose tip's offset from the eye midpoint, over the eye distance, of the generic face
+    turned by 0-89 degrees (orthographic view): the ratio for each yaw."""
+    yaws = np.arange(90.0)
+    ratios = []
+    for yaw in yaws:
+        turned = (face_model() @ _ry(-yaw).T)[:, :2]
+        eyes = turned[36:42].mean(0), turned[42:48].mean(0)
+        ratios.append((turned[30, 0] - (eyes[0][0] + eyes[1][0]) / 2) / np.linalg.norm(eyes[1] - eyes[0]))
+    return np.array(ratios), yaws
+
+
+def label_yaw(points: np.ndarray, mask: np.ndarray, scheme: str) -> np.ndarray:
+    """(N,) yaw in degrees of labelled faces of any scheme with eyes and nose tip, from the nose
+    tip's offset from the eye midpoint along the eye line, over the eye distance (so in-plane
+    roll does not read as yaw); NaN where those points are not labelled."""
+    five, known = convert_points(points, mask, scheme, "celeba5")
+    left, right, nose = five[:, 0], five[:, 1], five[:, 2]
+    axis = right - left
+    distance = np.linalg.norm(axis, axis=-1)
+    ratio = ((nose - (left + right) / 2) * axis).sum(-1) / np.maximum(distance, 1e-6) ** 2
+    ratios, yaws = _yaw_curve()
+    yaw = np.sign(ratio) * np.interp(np.abs(ratio), ratios, yaws)
+    return np.where(known[:, :3].all(1) & (distance > 0), yaw, np.nan)
+
+
+def pose_bin(yaw: np.ndarray) -> np.ndarray:
+    """(N,) index into POSE_BINS of each |yaw|; -1 where the yaw is unknown."""
+    edges = [high for _, _, high in POSE_BINS[:-1]]
+    return np.where(np.isfinite(yaw), np.digitize(np.abs(np.nan_to_num(yaw)), edges), -1)
+
+
+def scores_by_pose(pred: np.ndarray, target: np.ndarray, mask: np.ndarray, scheme: Scheme) -> dict[str, dict]:
+    """Per POSE_BINS bin of the labels' yaw: the number of faces, their NME and failure rate."""
+    nme = per_image_nme(pred, target, mask, scheme)
+    bins = pose_bin(label_yaw(target, mask, scheme.name))
+    table = {}
+    for index, (name, _, _) in enumerate(POSE_BINS):
+        chosen = nme[(bins == index) & np.isfinite(nme)]
+        table[name] = {"count": int(len(chosen)), "nme": float(chosen.mean()) if len(chosen) else float("nan"),
+                       "failure_rate": float((chosen > FAILURE_NME).mean()) if len(chosen) else float("nan")}
+    return table

@@ -387,6 +387,31 @@ def random_occlusion(
     return occlude(images, boxes, torch.where(noisy, noise, grey))
 
 
+def random_point_occlusion(
+    images: Tensor,
+    pixels: Tensor,
+    mask: Tensor,
+    area_range: tuple[float, float],
+    prob: float,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """With probability ``prob`` per image: a square of a fraction of the image in ``area_range``
+    centred on one of its labelled points (``pixels`` in the pixel frame), chosen uniformly, filled
+    with a random flat grey: a hand, a strand of hair or sunglasses over an eye or the mouth."""
+    n, _, height, width = images.shape
+    counts = mask.sum(1)
+    applied = _bernoulli(n, prob, generator, images.device) & (counts > 0)
+    # the k-th labelled point, k uniform in [0, count): no host sync, so it runs inside a graph
+    k = (_uniform((n,), 0.0, 1.0, generator, images.device) * counts).floor()
+    chosen = (mask.cumsum(1) <= k[:, None]).sum(1).clamp(max=mask.shape[1] - 1)
+    centre = pixels.gather(1, chosen[:, None, None].expand(n, 1, 2))[:, 0] + 0.5  # pixel edges
+    half = (_uniform((n,), *area_range, generator, images.device) * height * width).sqrt() / 2
+    boxes = torch.cat([centre - half[:, None], centre + half[:, None]], dim=-1)
+    boxes = torch.where(applied[:, None], boxes, 0.0)
+    grey = _per_sample(_uniform((n,), 0.0, 1.0, generator, images.device, images.dtype))
+    return occlude(images, boxes, grey)
+
+
 # --- configuration and the per-batch call ------------------------------------------------------
 
 
@@ -398,7 +423,8 @@ class AugmentConfig:
     shear_deg, flip_prob; padding_mode fills what the warp uncovers. Photometry, each applied per
     image with its own probability: brightness (± additive), contrast (factor 1 ± contrast),
     blur sigma range, noise std range, one occluding rectangle with an area fraction range and a
-    width/height aspect range, filled with noise with probability occlusion_noise_prob.
+    width/height aspect range, filled with noise with probability occlusion_noise_prob, and one
+    occluding square centred on a labelled point (point_occlusion_*).
     """
 
     rotation_deg: float = 0.0
@@ -418,16 +444,18 @@ class AugmentConfig:
     occlusion_area: tuple[float, float] = (0.02, 0.1)
     occlusion_aspect: tuple[float, float] = (0.5, 2.0)
     occlusion_noise_prob: float = 0.5
+    point_occlusion_prob: float = 0.0
+    point_occlusion_area: tuple[float, float] = (0.02, 0.06)
 
     def __post_init__(self):
         for name in ("flip_prob", "brightness_contrast_prob", "blur_prob", "noise_prob",
-                     "occlusion_prob", "occlusion_noise_prob"):
+                     "occlusion_prob", "occlusion_noise_prob", "point_occlusion_prob"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability in [0, 1]")
         for name in ("rotation_deg", "shift_frac", "shear_deg", "brightness", "contrast"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
-        for name in ("scale", "blur_sigma", "noise_std", "occlusion_area", "occlusion_aspect"):
+        for name in ("scale", "blur_sigma", "noise_std", "occlusion_area", "occlusion_aspect", "point_occlusion_area"):
             low, high = getattr(self, name)
             if not 0 <= low <= high:
                 raise ValueError(f"{name} must be a range (min, max) with 0 <= min <= max")
@@ -464,6 +492,16 @@ AUGMENT_PRESETS: dict[str, AugmentConfig] = {
         blur_prob=0.3, blur_sigma=(0.3, 2.0),
         noise_prob=0.3, noise_std=(0.005, 0.04),
         occlusion_prob=0.3, occlusion_area=(0.02, 0.12),
+    ),
+    # Faces at any angle: "photo" with in-plane turns to +-60 degrees, wider scale, and a square
+    # over a labelled point (an eye, the mouth, ...) on a third of the faces.
+    "pose": AugmentConfig(
+        rotation_deg=60.0, scale=(0.7, 1.25), shift_frac=0.08, shear_deg=8.0, flip_prob=0.5,
+        brightness_contrast_prob=0.8, brightness=0.2, contrast=0.3,
+        blur_prob=0.3, blur_sigma=(0.3, 2.0),
+        noise_prob=0.3, noise_std=(0.005, 0.04),
+        occlusion_prob=0.3, occlusion_area=(0.02, 0.12),
+        point_occlusion_prob=0.35, point_occlusion_area=(0.02, 0.06),
     ),
 }
 
@@ -528,4 +566,9 @@ def augment_batch(
         images, points, mask = _augment_geometry(
             images, points, mask, config, flip_permutation, origin_offset, generator
         )
-    return _augment_photometry(images, config, generator), points, mask
+    images = _augment_photometry(images, config, generator)
+    if config.point_occlusion_prob > 0 and config.point_occlusion_area[1] > 0:
+        pixels = points.detach() - _offset_tensor(origin_offset, points).detach()
+        images = random_point_occlusion(images, pixels, mask, config.point_occlusion_area,
+                                        config.point_occlusion_prob, generator)
+    return images, points, mask

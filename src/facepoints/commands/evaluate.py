@@ -24,6 +24,7 @@ def evaluate(
 ):
     """RMSE (Kaggle's formula), MAE, NME, failure rate and per-keypoint RMSE of a model."""
     from facepoints.evaluation import per_image_error, score
+    from facepoints.pose import POSE_BINS, scores_by_pose
     from facepoints.runtime import KeypointModel
     from facepoints.data.load import load_training_set
     from facepoints.training.split import held_out
@@ -51,11 +52,18 @@ def evaluate(
     for name, value in scores.per_keypoint_rmse.items():
         table.add_row(f"rmse {name}", f"{value:.3f}")
     console.print(table)
+    by_pose = scores_by_pose(pred, dataset.points, dataset.mask, dataset.scheme)
+    pose_table = Table(title="by the labels' yaw: " + ", ".join(f"{n} {lo:g}-{hi:g} degrees" for n, lo, hi in POSE_BINS))
+    for column in ("pose", "faces", "nme", "failure_rate"):
+        pose_table.add_column(column, justify="left" if column == "pose" else "right")
+    for name, row in by_pose.items():
+        pose_table.add_row(name, str(row["count"]), f"{row['nme']:.4f}", f"{row['failure_rate']:.4f}")
+    console.print(pose_table)
     if out is not None:
         from facepoints.fileio import write_text_atomic
         from facepoints.plots import keypoint_grid
 
-        write_text_atomic(out / "metrics.json", json.dumps(scores.as_dict(), indent=2))
+        write_text_atomic(out / "metrics.json", json.dumps({**scores.as_dict(), "by_pose": by_pose}, indent=2))
         errors_per_image = per_image_error(pred, dataset.points, dataset.mask)
         worst = errors_per_image.argsort()[::-1][:12]
         keypoint_grid(dataset.images[worst], pred[worst], dataset.points[worst], dataset.mask[worst],

@@ -23,7 +23,7 @@ def train(
     model: Optional[str] = typer.Option(None, help="Architecture (see `facepoints models`)."),
     model_cfg: Optional[str] = typer.Option(None, help='Architecture options as JSON, e.g. \'{"width": 48}\'.'),
     strategy: Optional[str] = typer.Option(None, help="Missing keypoints: masked, drop, ffill, mean, linear, pseudo, split."),
-    augment: Optional[str] = typer.Option(None, help="Augmentation preset: none, flip, flip_brightness, full, photo."),
+    augment: Optional[str] = typer.Option(None, help="Augmentation preset: none, flip, flip_brightness, full, photo, pose (turns to +-60 degrees, occluded eyes and mouth)."),
     epochs: Optional[int] = typer.Option(None, min=0),
     patience: Optional[int] = typer.Option(None, min=1, help="Stop after this many epochs without a better validation RMSE."),
     batch_size: Optional[int] = typer.Option(None, min=1),

@@ -17,7 +17,7 @@ import numpy as np
 from facepoints.detectors.base import Detection, scaled_back, shrink
 from facepoints.detectors.registry import register_detector
 from facepoints.errors import FacepointsError
-from facepoints.options import MAX_SIDE, SCORE_THRESHOLD, SIDE_LIMITS
+from facepoints.options import MAX_SIDE, MIN_FACE_SIZE, SCORE_THRESHOLD, SIDE_LIMITS
 from facepoints.sessions import cpu_session
 
 STRIDES = (8, 16, 32)
@@ -31,16 +31,18 @@ def model_path() -> Path:
 
 @register_detector("yunet")
 class YuNet:
-    def __init__(self, threshold: float = SCORE_THRESHOLD, threads: int | None = None, max_side: int = MAX_SIDE):
+    def __init__(self, threshold: float = SCORE_THRESHOLD, threads: int | None = None, max_side: int = MAX_SIDE,
+                 min_face: float = MIN_FACE_SIZE):
         if not SIDE_LIMITS[0] <= max_side <= SIDE_LIMITS[1]:
             raise FacepointsError(f"detect_size must be {SIDE_LIMITS[0]}-{SIDE_LIMITS[1]} px, not {max_side}")
-        self.threshold, self.max_side = threshold, max_side
+        self.threshold, self.max_side, self.min_face = threshold, max_side, min_face
         self.session = cpu_session(model_path(), threads)
 
     def __call__(self, image: np.ndarray) -> list[Detection]:
         small, scale = shrink(image, self.max_side)
         scores, boxes, landmarks = self.detect(small)
-        return scaled_back([Detection(b, float(s), p) for s, b, p in zip(scores, boxes, landmarks)], scale)
+        found = scaled_back([Detection(b, float(s), p) for s, b, p in zip(scores, boxes, landmarks)], scale)
+        return [d for d in found if min(d.box[2], d.box[3]) >= self.min_face]
 
     def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scores (N,), boxes (N, 4) x, y, w, h and five points (N, 5, 2) in ``rgb``'s pixels, best first."""
