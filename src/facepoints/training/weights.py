@@ -40,7 +40,7 @@ def resolve_weights(model: str | Path) -> tuple[Path, Path]:
             raise ModelError(f"{path}: run folder has no model.safetensors")
         return weights, path / "model.onnx"
     if path.suffix == ".onnx":
-        raise ModelError(f"{path}: torch weights are needed; give the run folder or a .safetensors file")
+        raise ModelError(f"{path}: needs torch weights (explain, train --init); give the run folder or a .safetensors file")
     if not path.is_file():
         raise ModelError(f"{model}: no such model file or run folder")
     return path, path.with_suffix(".onnx")
