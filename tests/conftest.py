@@ -38,7 +38,8 @@ def bundled_float_network():
     from safetensors.torch import load_file
 
     from facepoints.explain import ExplainableModel
-    from facepoints.explain.model import predictor_skeleton, to_tensor
+    from facepoints.explain.model import to_tensor
+    from facepoints.training.weights import predictor_skeleton
 
     def build(name: str):
         model = ExplainableModel(name)

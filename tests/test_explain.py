@@ -148,7 +148,7 @@ def test_bundled_fkd_model_looks_at_the_left_eye(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["ibug68", "{face}", "--layer", "nope"], "unknown layer 'nope' of the integral model"),
     (["ibug68", "{face}", "--keypoint", "left_eye"], "unknown keypoint 'left_eye'"),
-    (["{onnx}", "{face}"], "explain needs torch weights"),
+    (["{onnx}", "{face}"], "needs torch weights"),
     (["ibug68", "{tmp}/missing.jpg"], "missing.jpg: file not found"),
     (["ibug68", "{tmp}/blank.png"], "blank.png: no face found; give its box with --box"),
     (["ibug68", "{face}", "--box", "1,2"], "--box must be x,y,w,h"),

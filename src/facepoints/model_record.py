@@ -17,7 +17,7 @@ import numpy as np
 from facepoints.version import __version__
 from facepoints.crop import FKD_FRAMING, PHOTO_FRAMING, Framing
 from facepoints.flip import FlipTest
-from facepoints.schemes import mapping_matrix
+from facepoints.schemes import Scheme, get_scheme, mapping_matrix, register_scheme, scheme_from_definition
 
 METADATA_KEY = "facepoints"
 # What an exported graph takes and gives: written for other readers of the file, not read back.
@@ -31,7 +31,8 @@ _FRAMINGS_BY_SIZE = {FKD_FRAMING.size: FKD_FRAMING, PHOTO_FRAMING.size: PHOTO_FR
 class ModelRecord:
     """A keypoint model's description: what it takes, what it gives, how it was made.
 
-    - ``scheme``: the name of the keypoint scheme of its outputs (schemes.get_scheme).
+    - ``scheme``: the name of the keypoint scheme of its outputs (schemes.get_scheme);
+      ``scheme_definition``: the whole scheme, for a user's (schemes.scheme_definition).
     - ``image_size``, ``channels``: its input crops, (height, width) and 1 (grey) or 3 (RGB).
     - ``framing``: where a face's reference points sit in those crops (crop.Framing).
     - ``label_offset``: how far its outputs sit from pixel centres; inference subtracts it
@@ -56,6 +57,13 @@ class ModelRecord:
     terms: str | None = None
     mappings: dict[str, list[list[float]]] | None = None
     facepoints_version: str | None = __version__
+    scheme_definition: dict | None = None
+
+    def keypoint_scheme(self) -> Scheme:
+        """The scheme of its outputs, a user's made known to this process (schemes.register_scheme)."""
+        if self.scheme_definition is None:
+            return get_scheme(self.scheme)
+        return register_scheme(scheme_from_definition(self.scheme_definition))
 
     def to_pixel_centres(self, points):
         """Model outputs (any array) -> the same points in pixel-centre coordinates of its crop."""
@@ -70,7 +78,8 @@ class ModelRecord:
     def to_metadata(self) -> dict:
         """The record as JSON-ready data, in the layout ``from_metadata`` reads."""
         flip = {"flip_test": self.flip_test.as_dict()} if self.flip_test else {"flip_in_graph": self.flip_in_graph}
-        optional = {"config": self.config, "terms": self.terms, "mappings": self.mappings}
+        optional = {"config": self.config, "terms": self.terms, "mappings": self.mappings,
+                    "scheme_definition": self.scheme_definition}
         return {
             "scheme": self.scheme,
             "image_size": list(self.image_size),
@@ -127,6 +136,7 @@ class ModelRecord:
             terms=metadata.get("terms"),
             mappings=_json_value(metadata.get("mappings")),
             facepoints_version=metadata.get("facepoints_version"),
+            scheme_definition=_json_value(metadata.get("scheme_definition")),
         )
 
 

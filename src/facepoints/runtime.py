@@ -11,7 +11,7 @@ import numpy as np
 from facepoints.errors import ModelError
 from facepoints.flip import mirror_points
 from facepoints.model_record import METADATA_KEY, ModelRecord
-from facepoints.schemes import Scheme, get_scheme
+from facepoints.schemes import Scheme
 from facepoints.sessions import cpu_session
 
 BUNDLED = {"ibug68": "ibug68.onnx", "ibug68-fast": "ibug68-fast.onnx", "ibug68-tiny": "ibug68-tiny.onnx",
@@ -58,7 +58,7 @@ class KeypointModel:
             raise ModelError(f"{self.path}: cannot load ONNX model ({str(e).splitlines()[0]})") from None
         try:
             self.record = ModelRecord.from_metadata(metadata)
-            self.scheme: Scheme = get_scheme(self.record.scheme)
+            self.scheme: Scheme = self.record.keypoint_scheme()
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"{self.path}: facepoints metadata is incomplete or of another version ({e})") from None
         if self.record.flip_in_graph and not flip_test:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -22,8 +23,10 @@ def evaluate(
     out: Optional[Path] = typer.Option(None, help="Folder for metrics.json and worst.png."),
     flip_test: bool = FLIP_TEST,
 ):
-    """RMSE (Kaggle's formula), MAE, NME, failure rate and per-keypoint RMSE of a model."""
-    from facepoints.evaluation import per_image_error, score
+    """RMSE (Kaggle's formula), percentage error, MAE, NME, failure rate and per-keypoint RMSE of a model,
+    beside the mean benchmark's (each coordinate's mean over the run's training rows, or over the data),
+    and NME by head pose."""
+    from facepoints.evaluation import mean_benchmark, per_image_error, score
     from facepoints.pose import POSE_BINS, scores_by_pose
     from facepoints.runtime import KeypointModel
     from facepoints.data.load import load_training_set
@@ -34,21 +37,28 @@ def evaluate(
 
         check_outputs([out / "metrics.json", out / "worst.png"], data)
     keypoint_model = KeypointModel(model, flip_test=flip_test)
-    dataset = load_training_set([existing(d, "data file") for d in data], existing(groups, "groups file") if groups else None)
+    user_scheme = keypoint_model.scheme if keypoint_model.record.scheme_definition else None  # names the CSV's points
+    dataset = load_training_set([existing(d, "data file") for d in data], existing(groups, "groups file") if groups else None,
+                                user_scheme)
+    reference = dataset  # the faces whose mean shape is the benchmark: the training rows where known
     if split == "val":
         dataset = held_out(dataset, _run_val_rows(model), data[0].stem)
+        reference = reference.subset(~np.isin(reference.rows, dataset.rows))
         if not len(dataset):
             raise FacepointsError(f"{model}: none of the rows it held out are in {', '.join(map(str, data))}")
     elif split != "all":
         raise FacepointsError(f"--split must be all or val, not {split!r}")
     pred = keypoint_model.predict(dataset.images)
     scores = score(pred, dataset.points, dataset.mask, dataset.scheme)
+    benchmark = score(mean_benchmark(reference.points, reference.mask, len(dataset)), dataset.points, dataset.mask,
+                      dataset.scheme)
 
     table = Table(title=f"{keypoint_model.path} on {len(dataset)} faces of {data}")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for name in ("rmse", "mae", "nme", "failure_rate"):
-        table.add_row(name, f"{getattr(scores, name):.4f}")
+    table.add_column("mean benchmark", justify="right")
+    for name in ("rmse", "percentage_error", "mae", "nme", "failure_rate"):
+        table.add_row(name, f"{getattr(scores, name):.4f}", f"{getattr(benchmark, name):.4f}")
     for name, value in scores.per_keypoint_rmse.items():
         table.add_row(f"rmse {name}", f"{value:.3f}")
     console.print(table)
@@ -63,7 +73,8 @@ def evaluate(
         from facepoints.fileio import write_text_atomic
         from facepoints.plots import keypoint_grid
 
-        write_text_atomic(out / "metrics.json", json.dumps({**scores.as_dict(), "by_pose": by_pose}, indent=2))
+        write_text_atomic(out / "metrics.json", json.dumps(
+            {**scores.as_dict(), "mean_benchmark": benchmark.as_dict(), "by_pose": by_pose}, indent=2))
         errors_per_image = per_image_error(pred, dataset.points, dataset.mask)
         worst = errors_per_image.argsort()[::-1][:12]
         keypoint_grid(dataset.images[worst], pred[worst], dataset.points[worst], dataset.mask[worst],

@@ -19,7 +19,10 @@ def train(
     out: Path = typer.Option(..., help="Run folder to write (an existing one is resumed)."),
     exclude: Optional[str] = typer.Option(None, help="Leave out the top N suspects of an audit: suspects.csv[:N]."),
     val_groups: Optional[Path] = typer.Option(None, help="CSV `row,identity`: hold out whole identities."),
-    recipe: str = typer.Option("default", help="default, photo68 (68 points on photo crops), photo68-fast (the same for CPUs), or a seed re-creation: mean, nouri, lenet5, vgg_like, conv12, conv4."),
+    scheme: Optional[Path] = typer.Option(None, help="Your own points: a scheme .json or a landmark .csv whose header names them."),
+    init: Optional[str] = typer.Option(None, help="Start from a trained model: a bundled name (ibug68) or a run folder."),
+    freeze_epochs: Optional[int] = typer.Option(None, min=0, help="With --init: keep the encoder frozen this many epochs."),
+    recipe: Optional[str] = typer.Option(None, help="default (finetune with --init), photo68 (68 points on photo crops), photo68-fast (the same for CPUs), or a seed re-creation: mean, nouri, lenet5, vgg_like, conv12, conv4."),
     model: Optional[str] = typer.Option(None, help="Architecture (see `facepoints models`)."),
     model_cfg: Optional[str] = typer.Option(None, help='Architecture options as JSON, e.g. \'{"width": 48}\'.'),
     strategy: Optional[str] = typer.Option(None, help="Missing keypoints: masked, drop, ffill, mean, linear, pseudo, split."),
@@ -44,6 +47,7 @@ def train(
 ):
     """Train a keypoint model; the run folder holds config, metrics, plots, weights, ONNX and a card."""
     from facepoints.fileio import check_outputs
+    from facepoints.scheme_file import read_scheme_file
     from facepoints.training.config import recipe as make_recipe
     from facepoints.training.run import train_run
 
@@ -51,10 +55,11 @@ def train(
         model=model, model_cfg=_json_object(model_cfg, "--model-cfg") if model_cfg else None, strategy=strategy, augment=augment, epochs=epochs, patience=patience,
         batch_size=batch_size, lr=lr,
         ensemble=ensemble, flip_tta=flip_tta, val_fraction=val_fraction, devices=devices, nodes=nodes, seed=seed, balance=balance,
-        compile=compile, graph=graph,
+        compile=compile, graph=graph, init=init, freeze_epochs=freeze_epochs,
     ).items() if v is not None}
     check_outputs([out], data)
-    config = make_recipe(recipe, **overrides)
+    config = make_recipe(recipe or ("finetune" if init else "default"), **overrides)
+    user_scheme = read_scheme_file(scheme) if scheme else None
     excluded = None
     if exclude:
         from facepoints.audit.suspects import read_exclusions
@@ -62,7 +67,7 @@ def train(
         excluded = read_exclusions(exclude)
     result = train_run(config, [existing(d, "training data") for d in data], out,
                        existing(val_groups, "groups file") if val_groups else None, exclude_rows=excluded,
-                       progress=progress)
+                       progress=progress, scheme=user_scheme)
     if not result:  # a data-parallel worker: rank 0 reports
         return
     val = result.get("val")

@@ -18,11 +18,9 @@ import numpy as np
 from facepoints.data.textfile import numbered_lines, parse_number, read_csv, read_text
 from facepoints.errors import DataError
 from facepoints.imageio import IMAGE_SUFFIXES
-from facepoints.schemes import SCHEMES
+from facepoints.scheme_file import METADATA_COLUMNS
+from facepoints.schemes import SCHEMES, Scheme
 
-# Columns a landmark CSV may carry besides x0, y0, ...: `image` names the file, `identity` or
-# `group` says which rows must stay on one side of a train/validation split.
-METADATA_COLUMNS = ("identity", "source", "group", "image")
 CELEBA_COLUMNS = tuple(
     f"{point}_{axis}" for point in ("lefteye", "righteye", "nose", "leftmouth", "rightmouth") for axis in "xy"
 )
@@ -41,7 +39,8 @@ class LandmarkSample:
 
 
 def read_landmark_csv(
-    csv_path: str | Path, images_dir: str | Path | None = None, origin: float | None = None
+    csv_path: str | Path, images_dir: str | Path | None = None, origin: float | None = None,
+    scheme: Scheme | None = None,
 ) -> tuple[list[LandmarkSample], str]:
     """A CSV of ``[identity|source,group,]image,x0,y0,...`` rows, one face per row.
 
@@ -61,13 +60,19 @@ def read_landmark_csv(
         raise DataError(csv_path, "holds no faces, only a header")
     if origin is None:
         origin = 1.0 if header[:2] == ["identity", "image"] else 0.0
-    num_points = _check_header(csv_path, header)
-    scheme = _scheme_with(csv_path, num_points)
+    if scheme is None:
+        coordinates = _numbered_columns(header)
+        scheme_name = _scheme_with(csv_path, _check_header(csv_path, header, coordinates))
+    else:
+        named = [f"{point}_{axis}" for point in scheme.names for axis in "xy"]
+        coordinates = named if named[0] in header else _numbered_columns(header, scheme.num_keypoints)
+        _check_header(csv_path, header, coordinates)
+        scheme_name = scheme.name
     if not images_dir.is_dir():
         raise DataError(images_dir, f"images folder of {csv_path.name} not found")
     image_column = header.index("image")
     group_column = next((header.index(c) for c in ("identity", "group") if c in header), None)
-    coordinate_columns = [header.index(f"{axis}{k}") for k in range(num_points) for axis in "xy"]
+    coordinate_columns = [header.index(c) for c in coordinates]
     images = [fields[image_column].strip() for _, fields in records]
     names = _unique_names(images)
     samples = []
@@ -80,7 +85,7 @@ def read_landmark_csv(
         if not group:
             raise DataError(csv_path, f"line {line}: empty {header[group_column]}")
         samples.append(LandmarkSample(images_dir / image, points, mask, group, name))
-    return samples, scheme
+    return samples, scheme_name
 
 
 def read_mtfl_csv(csv_path: str | Path) -> tuple[list[LandmarkSample], str]:
@@ -147,11 +152,17 @@ def read_celeba_landmarks(path: str | Path, images_dir: str | Path) -> tuple[lis
     return samples, "celeba5"
 
 
-def _check_header(path: Path, header: list[str]) -> int:
-    """The number of points; every column must be known, x0..xK-1 and y0..yK-1 all present."""
-    coordinates = [c for c in header if re.fullmatch(r"[xy]\d+", c)]
+def _numbered_columns(header: list[str], num_points: int | None = None) -> list[str]:
+    """x0, y0, x1, ...: for as many points as the header numbers, or ``num_points``."""
+    if num_points is None:
+        num_points = len([c for c in header if re.fullmatch(r"[xy]\d+", c)]) // 2
+    return [f"{axis}{k}" for k in range(num_points) for axis in "xy"]
+
+
+def _check_header(path: Path, header: list[str], coordinates: list[str]) -> int:
+    """The number of points; every column must be known and every coordinate column present."""
     num_points = len(coordinates) // 2
-    expected = {f"{axis}{k}" for k in range(num_points) for axis in "xy"}
+    expected = set(coordinates)
     problems = []
     if "image" not in header:
         problems.append("no image column")
@@ -163,6 +174,8 @@ def _check_header(path: Path, header: list[str]) -> int:
         problems.append("repeated columns: " + ", ".join(repeated))
     if not num_points:
         problems.append("no x0, y0, ... coordinate columns")
+    elif not expected <= set(header):
+        problems.append("missing columns: " + ", ".join([c for c in coordinates if c not in header][:5]))
     if problems:
         raise DataError(path, "line 1: " + "; ".join(problems))
     return num_points

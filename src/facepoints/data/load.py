@@ -14,13 +14,15 @@ from facepoints.data.landmarks import LandmarkSample, read_landmark_csv, read_pt
 from facepoints.data.mixed import stack_sets
 from facepoints.data.packed import load_packed
 from facepoints.errors import DataError, FacepointsError
+from facepoints.schemes import Scheme, register_scheme
 
 LAYOUTS = "a Kaggle training.csv/.zip, a landmark .csv (image, x0, y0, ...), a folder of .pts files or a packed .npz"
 
 
-def load_dataset(path: str | Path) -> KeypointSet:
+def load_dataset(path: str | Path, scheme: Scheme | None = None) -> KeypointSet:
     """A KeypointSet from any training-data layout; landmark photos come back as aligned crops
-    (PHOTO_FRAMING). Faces whose photo cannot be read are left out with a warning."""
+    (PHOTO_FRAMING). Faces whose photo cannot be read are left out with a warning. ``scheme``
+    (a user's) names the points of a landmark CSV."""
     path = Path(path)
     if not path.exists():
         raise DataError(path, "not found")
@@ -31,6 +33,13 @@ def load_dataset(path: str | Path) -> KeypointSet:
         return load_packed(path)
     if suffix == ".zip" or (suffix == ".csv" and "left_eye_center_x" in _header(path)):
         return read_fkd_training(path)
+    if scheme is not None:
+        if suffix != ".csv":
+            raise DataError(path, f"--scheme {scheme.name} applies to landmark CSVs only")
+        if not scheme.reference:
+            raise DataError(path, f"scheme {scheme.name} states no 'reference' points (eyes, nose, mouth "
+                                  "corners) to frame its photos by")
+        return _aligned(path, *read_landmark_csv(path, scheme=register_scheme(scheme)))
     if suffix == ".csv" and "x0" in _header(path):
         return _aligned(path, *read_landmark_csv(path))
     raise DataError(path, f"unknown data layout: expected {LAYOUTS}")
@@ -50,11 +59,11 @@ def _aligned(path: Path, samples: list[LandmarkSample], scheme: str) -> Keypoint
     return crops
 
 
-def load_training_set(data: list[Path], groups: Path | None = None) -> KeypointSet:
+def load_training_set(data: list[Path], groups: Path | None = None, scheme: Scheme | None = None) -> KeypointSet:
     """Read one or more data sets and combine them, keeping their groups apart. Sets of different
     schemes keep their own labels (data/mixed.py); the first set's scheme is the model's. A set
     with no face, or no keypoint labelled on any, is refused: there is nothing to train on or score."""
-    sets = [load_dataset(path) for path in data]
+    sets = [load_dataset(path, scheme) for path in data]
     for path, dataset in zip(data, sets):
         if not len(dataset):
             raise DataError(path, "holds no faces")

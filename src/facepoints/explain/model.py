@@ -1,56 +1,24 @@
-"""A keypoint model as torch modules, for looking inside it: bundled names, run folders, .safetensors.
-
-The weights file holds the state of the inference graph `facepoints train` builds (flip-averaged,
-ensembled or split as its config says) and the model's record (model_record.ModelRecord); weights
-written before they held the record take it from the ONNX file beside them (a run's model.onnx, a
-bundled <name>.onnx). Explanations are of the network itself: test-time flip averaging is taken
+"""A keypoint model as torch modules, for looking inside it: bundled names, run folders, .safetensors
+(training.weights reads them). Explanations are of the network itself: test-time flip averaging is taken
 off, so a map shows what one pass looks at.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import safe_open
 from torch import nn
 
 from facepoints.errors import ModelError
-from facepoints.model_record import METADATA_KEY, ModelRecord
-from facepoints.models import create_model
 from facepoints.models.common import KeypointRegressor
 from facepoints.models.integral import HeatmapNet
-from facepoints.models.wrappers import CorePlusFull, Ensemble, FlipAveraged
-from facepoints.runtime import BUNDLED, KeypointModel, bundled_model_path
-from facepoints.schemes import Scheme, get_scheme
-from facepoints.training.config import TrainConfig
+from facepoints.models.wrappers import FlipAveraged
+from facepoints.training.weights import read_trained
 
 # "The last convolutional block": the map the keypoint head reads.
 DEFAULT_LAYERS = {HeatmapNet: "decoder", KeypointRegressor: "features"}
-
-
-def resolve_weights(model: str | Path) -> tuple[Path, Path]:
-    """(weights, ONNX beside them) for a bundled name, a run folder or a .safetensors file."""
-    if str(model) in BUNDLED:
-        onnx = bundled_model_path(str(model))
-        weights = onnx.with_suffix(".safetensors")
-        if not weights.is_file():
-            raise ModelError(f"bundled model {model!r} has no torch weights in this installation ({weights.name}); "
-                             "explain needs them")
-        return weights, onnx
-    path = Path(model)
-    if path.is_dir():
-        weights = path / "model.safetensors"
-        if not weights.is_file():
-            raise ModelError(f"{path}: run folder has no model.safetensors")
-        return weights, path / "model.onnx"
-    if path.suffix == ".onnx":
-        raise ModelError(f"{path}: explain needs torch weights; give the run folder or a .safetensors file")
-    if not path.is_file():
-        raise ModelError(f"{model}: no such model file or run folder")
-    return path, path.with_suffix(".onnx")
 
 
 class ExplainableModel:
@@ -60,29 +28,11 @@ class ExplainableModel:
     faces for it exactly as for the ONNX model."""
 
     def __init__(self, model: str | Path):
-        self.path, onnx = resolve_weights(model)
-        try:
-            with safe_open(str(self.path), framework="pt") as f:
-                state = {k: f.get_tensor(k) for k in f.keys()}
-                metadata = dict(f.metadata() or {})
-        except Exception as e:  # safetensors raises its own error types for corrupt files
-            raise ModelError(f"{self.path}: not a readable safetensors file ({str(e).splitlines()[0]})") from None
-        try:
-            self.record = weights_record(metadata, onnx, state)
-            self.config = TrainConfig.from_dict(json.loads(self.record.config))
-            self.scheme: Scheme = get_scheme(self.record.scheme)
-        except (KeyError, TypeError, ValueError) as e:
-            raise ModelError(f"{self.path}: weights without facepoints metadata ({e}); "
-                             "keep model.onnx beside them") from None
+        trained = read_trained(model)
+        self.path, self.record, self.config, self.scheme = trained.path, trained.record, trained.config, trained.scheme
         self.image_size, self.channels = self.record.image_size, self.record.channels
         self.framing, self.label_offset = self.record.framing, self.record.label_offset
-
-        predictor = predictor_skeleton(self.config, self.scheme, self.channels, self.image_size[0])
-        try:
-            predictor.load_state_dict(state)
-        except RuntimeError:
-            raise ModelError(f"{self.path}: the weights do not fit the {self.config.model} model "
-                             "its config describes") from None
+        predictor = trained.predictor()
         self.network = without_flip_averaging(predictor).float().eval()
         for module in self.network.modules():  # hooks read activations; in-place ops would overwrite them
             if hasattr(module, "inplace"):
@@ -130,38 +80,12 @@ class ExplainableModel:
                              f"choose one of: {', '.join(blocks)} (or a sub-module by its full name)")
 
 
-def weights_record(metadata: dict[str, str], onnx: Path, state: dict) -> ModelRecord:
-    """The record a weights file holds; for weights written before they held one, the record of the
-    ONNX file beside them, else what they name, their learned label offset standing in for the one
-    inference subtracts (right for Kaggle-layout runs; photo runs need model.onnx beside them)."""
-    if METADATA_KEY not in metadata and onnx.is_file():
-        return KeypointModel(onnx).record
-    if METADATA_KEY not in metadata and "label_offset" in state:
-        metadata = {"label_offset": float(state["label_offset"]), **metadata}
-    return ModelRecord.from_properties(metadata)
-
-
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     """uint8 (N, H, W[, C]) -> float (N, C, H, W) in [0, 1], the models' input."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[..., None]
     return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 255.0
-
-
-def predictor_skeleton(config: TrainConfig, scheme: Scheme, channels: int, image_size: int) -> nn.Module:
-    """An untrained inference graph shaped as training.strategies.fit_predictor builds it."""
-    if config.ensemble > 1:
-        return Ensemble([predictor_skeleton(config.but(ensemble=1), scheme, channels, image_size)
-                         for _ in range(config.ensemble)])
-
-    def one() -> nn.Module:
-        network = create_model(config.model, scheme.num_keypoints, channels, image_size, **config.model_cfg)
-        return FlipAveraged(network, scheme.flip_permutation(), 0.0) if config.flip_tta else network
-
-    if config.strategy == "split":
-        return CorePlusFull(one(), one(), scheme.num_keypoints, scheme.core)
-    return one()
 
 
 def without_flip_averaging(module: nn.Module) -> nn.Module:

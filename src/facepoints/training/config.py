@@ -24,6 +24,7 @@ class TrainConfig:
     epochs: int = 250
     batch_size: int = 64
     lr: float = 2e-3
+    warmup: float = 0.05  # share of the steps (at most 500) over which the learning rate rises
     weight_decay: float = 1e-4
     patience: int = 60  # epochs without a better validation RMSE before stopping
     val_fraction: float = 0.2
@@ -47,6 +48,10 @@ class TrainConfig:
     graph: bool | None = None
     devices: int = 1  # GPUs (or CPU processes) per host
     nodes: int = 1  # hosts, each started by torchrun --nnodes
+    # Start from a trained model's weights (a bundled name or a run folder; training/transfer.py),
+    # its encoder frozen for the first freeze_epochs epochs.
+    init: str | None = None
+    freeze_epochs: int = 0
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
@@ -93,6 +98,10 @@ RECIPES: dict[str, TrainConfig] = {
     # little more NME (docs/benchmarks.md). Twice the epochs, run to the end: early stopping
     # halted it on a plateau of the still-high learning rate, and the later epochs lowered its NME.
     "photo68-fast": TrainConfig(model="mobile", augment="photo", epochs=600, batch_size=128, patience=600),
+    # Fine-tuning a trained model (--init) on a few hundred faces: a tenth of the learning rate,
+    # a longer warm-up, few epochs (docs/benchmarks.md).
+    "finetune": TrainConfig(strategy="masked", augment="photo", lr=2e-4, warmup=0.1, epochs=30, batch_size=32,
+                            patience=10, freeze_epochs=2),
 }
 
 

@@ -28,6 +28,8 @@ from facepoints.training.config import TrainConfig
 from facepoints.training.heads import SchemeHeads
 from facepoints.training.module import KeypointModule
 from facepoints.training.resident import ResidentBatches
+from facepoints.training.transfer import FrozenEncoder, start_from
+from facepoints.training.weights import read_trained
 
 CHECKPOINT_SUFFIX = ".safetensors"
 RESUME_EVERY = 5  # epochs between full (optimizer included) checkpoints
@@ -58,6 +60,8 @@ def build_module(config: TrainConfig, ks: KeypointSet) -> KeypointModule:
         )
     except (TypeError, ValueError, KeyError) as e:  # an unknown architecture or option
         raise FacepointsError(f"model {config.model!r} with options {config.model_cfg}: {e}") from None
+    if config.init:
+        start_from(model, read_trained(config.init), target_scheme(ks.scheme))
     heads = SchemeHeads(ks.scheme) if isinstance(ks.scheme, StackedScheme) else None
     return KeypointModule(model, config, ks.scheme.flip_permutation(), heads)
 
@@ -137,6 +141,8 @@ def fit_module(
         callbacks = [best_weights, resumable]
         if validate:
             callbacks.append(ConfiguredEarlyStopping("val_rmse", patience=config.patience, mode="min"))
+        if config.freeze_epochs:
+            callbacks.append(FrozenEncoder(config.freeze_epochs))
         if progress:
             callbacks.append(RichProgressBar(leave=False))
         trainer = pl.Trainer(

@@ -153,7 +153,7 @@ class KeypointModule(pl.LightningModule):
         if cfg.schedule == "constant":
             return optimizer
         total = max(1, self.trainer.estimated_stepping_batches)
-        warmup = min(500, total // 20)
+        warmup = min(500, int(total * cfg.warmup))
 
         def cosine_with_warmup(step: int) -> float:
             if step < warmup:

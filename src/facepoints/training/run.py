@@ -30,10 +30,13 @@ from facepoints.model_record import ModelRecord
 from facepoints.models import list_models
 from facepoints.models.wrappers import FlipAveraged
 from facepoints.plots import keypoint_grid, learning_curves
+from facepoints.schemes import BUILT_IN, Scheme, scheme_definition
 from facepoints.training.config import TrainConfig
 from facepoints.training.module import compiles_by_default, graphs_by_default
 from facepoints.training.split import split_by_group
 from facepoints.training.strategies import fit_predictor, predict
+from facepoints.training.transfer import check_fits, finetune_config
+from facepoints.training.weights import read_trained
 
 # The research terms of the data sets a model may be trained on, by a word in the data's path.
 _TERMS = {
@@ -51,10 +54,16 @@ def data_terms(source: str) -> str:
 
 
 def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: Path | None = None,
-              exclude_rows: set | None = None, progress: bool = True) -> dict:
+              exclude_rows: set | None = None, progress: bool = True, scheme: Scheme | None = None) -> dict:
+    """Train on ``data`` (its points named by ``scheme``, a user's, where given) into run folder ``out``."""
+    source = read_trained(config.init) if config.init else None
+    if source is not None:
+        config = finetune_config(config, source)
     if config.model not in list_models():
         raise FacepointsError(f"unknown model {config.model!r}; choose one of {', '.join(list_models())}")
-    dataset = load_training_set(data if isinstance(data, list) else [data], groups)
+    dataset = load_training_set(data if isinstance(data, list) else [data], groups, scheme)
+    if source is not None:
+        check_fits(source, dataset)
     output_folder(out)  # only once the data is known good: a refused run leaves no folder
     train_set, val_set = split_by_group(dataset, config.val_fraction, config.seed)
     if exclude_rows:  # from training only: validation stays the same faces, so scores compare
@@ -100,10 +109,12 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
     write_text_atomic(out / "scores.json", json.dumps(result, indent=2))
 
     graph, flip = _runtime_flip_test(predictor)
+    model_scheme = target_scheme(dataset.scheme)
     record = ModelRecord(
-        scheme=target_scheme(dataset.scheme).name, image_size=dataset.image_size, channels=dataset.channels,
+        scheme=model_scheme.name, image_size=dataset.image_size, channels=dataset.channels,
         framing=dataset.framing or FKD_FRAMING, label_offset=_pixel_centre_offset(predictor, dataset), **flip,
         config=config.to_json(), terms=data_terms(dataset.source), mappings=mappings,
+        scheme_definition=None if model_scheme in BUILT_IN else scheme_definition(model_scheme),
     )
     with atomic_path(out / "model.safetensors") as tmp:
         state = {k: v.contiguous().clone() for k, v in predictor.state_dict().items()}
