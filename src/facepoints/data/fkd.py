@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from facepoints.data.keypoint_set import KeypointSet
-from facepoints.data.textfile import Record, parse_number, read_csv
+from facepoints.data.textfile import Record, header_fields, parse_number, read_csv
 from facepoints.errors import DataError
 from facepoints.schemes import FKD15
 
@@ -48,6 +48,7 @@ class IdLookup:
 
 def read_fkd_training(path: str | Path) -> KeypointSet:
     """training.csv (or a zip holding it) as FKD15 points in the file's pixel coordinates."""
+    _column_positions(path, header_fields(path, "training.csv"), KEYPOINT_COLUMNS + ("Image",))
     header, records = read_csv(path, "training.csv")
     columns = _column_positions(path, header, KEYPOINT_COLUMNS + ("Image",))
     coordinates = _parse_coordinates(path, records, columns)
@@ -66,6 +67,7 @@ def read_fkd_training(path: str | Path) -> KeypointSet:
 
 def read_fkd_test(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """test.csv (or a zip holding it) as (image_ids, images (N, 96, 96) uint8)."""
+    _column_positions(path, header_fields(path, "test.csv"), ("ImageId", "Image"))
     header, records = read_csv(path, "test.csv")
     columns = _column_positions(path, header, ("ImageId", "Image"))
     image_ids = _parse_integers(path, records, columns["ImageId"], "ImageId")

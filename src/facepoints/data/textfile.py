@@ -22,6 +22,7 @@ Record = tuple[int, list[str]]  # (1-based line number, fields)
 # training.csv is 238 MB and packs about 4 to 1; a deflate stream can pack 1000 to 1.
 MAX_ZIP_MEMBER_BYTES = 500_000_000
 MAX_ZIP_RATIO = 100
+MAX_HEADER_BYTES = 1_000_000  # a header line longer than this is no header
 
 # Where splitting directly and the csv module may part: quotes, NUL (refused by the csv module
 # before Python 3.11) and the line breaks of `str.splitlines` that the csv module keeps in a field.
@@ -92,8 +93,32 @@ def parse_number(path: str | Path, line: int, column: str, text: str) -> float:
     return value
 
 
+def header_fields(path: str | Path, zip_member: str | None = None) -> list[str]:
+    """The first line's comma-separated names, read alone (at most ``MAX_HEADER_BYTES``): a file's
+    columns are checked before the rest of it is read or inflated."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "file not found")
+    if zip_member is not None and path.suffix.lower() == ".zip":
+        line = _zip_member(path, zip_member, lambda stream: stream.readline(MAX_HEADER_BYTES))
+    else:
+        with open(path, "rb") as file:
+            line = file.readline(MAX_HEADER_BYTES)
+    text = line.decode("utf-8", errors="replace").lstrip("\ufeff")
+    return [name.strip() for name in next(csv.reader([text]), [])]
+
+
 def _read_zip_member(path: Path, name: str) -> bytes:
     """The member's bytes, its sizes checked before it is inflated and its reading capped."""
+
+    def capped(stream) -> bytes:
+        return stream.read(MAX_ZIP_MEMBER_BYTES)
+
+    return _zip_member(path, name, capped, check_sizes=True)
+
+
+def _zip_member(path: Path, name: str, read, check_sizes: bool = False) -> bytes:
+    """``read(stream)`` of the member named ``name``, with one-line errors for what a zip can hide."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = [info for info in archive.infolist() if Path(info.filename).name == name]
@@ -104,12 +129,12 @@ def _read_zip_member(path: Path, name: str) -> bytes:
             if member.flag_bits & 1:
                 raise DataError(path, f"{member.filename} is encrypted; unpack it first")
             ratio = member.file_size / max(member.compress_size, 1)
-            if member.file_size > MAX_ZIP_MEMBER_BYTES or ratio > MAX_ZIP_RATIO:
+            if check_sizes and (member.file_size > MAX_ZIP_MEMBER_BYTES or ratio > MAX_ZIP_RATIO):
                 raise DataError(path, f"{member.filename} would inflate to {member.file_size:,} bytes ({ratio:.0f} times "
                                       f"its packed size); refused as a zip bomb (limits: {MAX_ZIP_MEMBER_BYTES:,} bytes, "
                                       f"{MAX_ZIP_RATIO} times)")
             with archive.open(member) as stream:
-                return stream.read(MAX_ZIP_MEMBER_BYTES)
+                return read(stream)
     except zipfile.BadZipFile as error:
         raise DataError(path, f"not a zip file, or a damaged one ({error})") from None
     except (zlib.error, EOFError, NotImplementedError) as error:
