@@ -47,3 +47,18 @@ def test_user_errors_are_one_line_with_exit_code_1(tmp_path, fkd_dir, args, mess
 def test_usage_errors_exit_2():
     code, _ = run("train", "--epochs", "-3")
     assert code == 2
+
+
+@pytest.mark.parametrize("args, words", [
+    (["detect", "--example", "--scheme", "xyz"], ["'xyz'", "fkd15", "ibug68", "celeba5"]),
+    (["detect", "--example", "--box", "1,2,3"], ["x,y,w,h"]),
+    (["detect", "--example", "--model", "nosuch"], ["'nosuch'", "ibug68-fast"]),
+    (["filter", "clown", "{photo}"], ["'clown'", "sunglasses"]),
+])
+def test_mistyped_values_are_usage_errors_exit_2(args, words):
+    from facepoints.commands.detect import example_photo
+
+    code, out = run(*[a.format(photo=example_photo()) for a in args])
+    assert code == 2, out
+    for word in words:
+        assert word in out

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from facepoints.commands.console import console, errors, image_progress
-from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
+from facepoints.commands.options import BOX, DETECT_SIZE, FLIP_TEST, SCHEME, THRESHOLD, model_option
 from facepoints.options import KeypointerOptions
 
 
@@ -22,13 +22,13 @@ def example_photo() -> Path:
 
 def detect(
     inputs: list[str] = typer.Argument(None, help="Images, folders (searched recursively) or - for paths on stdin."),
-    scheme: Optional[str] = typer.Option(None, help="Keypoints to report: ibug68, fkd15 or celeba5 (default: the model's)."),
+    scheme: Optional[str] = SCHEME,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results to this JSON file."),
     draw: Optional[Path] = typer.Option(None, help="Folder for overlay pictures, <name>.png each (photos that "
                                         "share a name keep their folders below the inputs' common one)."),
     numbers: bool = typer.Option(False, help="Number the keypoints in overlays."),
-    box: Optional[str] = typer.Option(None, help="x,y,w,h of the face: skip detection."),
-    model: str = typer.Option(KeypointerOptions.model, help="model.onnx, a run folder, or a bundled model name (ibug68; ibug68-fast: faster per face, slightly less accurate; ibug68-tiny: faster still, on 96 px crops; fkd15)."),
+    box: Optional[str] = BOX,
+    model: str = model_option(KeypointerOptions.model, help="model.onnx, a run folder, or a bundled model name (ibug68; ibug68-fast: faster per face, slightly less accurate; ibug68-tiny: faster still, on 96 px crops; fkd15)."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
     flip_test: bool = FLIP_TEST,

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from facepoints.commands.console import errors
-from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
+from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, SCHEME, THRESHOLD
 from facepoints.errors import FacepointsError
 from facepoints.options import KeypointerOptions
 
@@ -17,7 +17,7 @@ def detect_ray(
     out: str = typer.Option(..., help="Folder for the result files (new or empty; a URI on a cluster without shared disk)."),
     format: str = typer.Option("parquet", help="parquet or json (JSON lines)."),
     address: Optional[str] = typer.Option(None, help="Ray cluster to join (default: RAY_ADDRESS, else a local instance)."),
-    scheme: Optional[str] = typer.Option(None, help="Keypoints to report: ibug68, fkd15 or celeba5 (default: the model's)."),
+    scheme: Optional[str] = SCHEME,
     model: str = typer.Option(KeypointerOptions.model, help="Bundled model name, or a model.onnx at the same path on every node."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
