@@ -32,10 +32,12 @@ def _scheme(value: str | None) -> str | None:
 
 
 def _model(value: str) -> str:
-    """A bundled name, or a path that exists: anything else is a mistyped option, not bad input."""
+    """A bundled name or a path: a word that is neither is a mistyped name (usage error), while a
+    path that is missing is bad input, found when the model is loaded."""
     from facepoints.runtime import BUNDLED
 
-    if value in BUNDLED or Path(value).exists():
+    path = Path(value)
+    if value in BUNDLED or path.exists() or path.suffix or len(path.parts) > 1:
         return value
     raise typer.BadParameter(f"{value!r} is neither a bundled model ({', '.join(BUNDLED)}) nor a model file "
                              "or run folder")

@@ -9,9 +9,9 @@ when too many are already waiting a new one gets 503 at once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from facepoints.serve.errors import ApiError
 
@@ -38,11 +38,12 @@ class Runner:
             raise RuntimeError("Runner.start() was not called (the app's lifespan starts it)")
         return await asyncio.get_running_loop().run_in_executor(self._pool, work, *args)
 
-    async def within_deadline(self, request: Awaitable[T]) -> T:
+    async def within_deadline(self, request: Coroutine[Any, Any, T]) -> T:
         """The whole request (reading the upload included) or 504 after ``timeout`` seconds; 503 at
         once when ``max_waiting`` requests are already in. Counting from before the upload is read
         bounds the memory that uploads can hold (max_waiting x the upload limit)."""
         if self.waiting >= self.max_waiting:
+            request.close()  # refused before it started: close it rather than leave it never awaited
             raise ApiError(503, f"busy: {self.waiting} photos are waiting; try again shortly", {"Retry-After": "1"})
         self.waiting += 1
         try:
