@@ -39,7 +39,7 @@ def evaluate(
     pred = keypoint_model.predict(dataset.images)
     scores = score(pred, dataset.points, dataset.mask, dataset.scheme)
 
-    table = Table(title=f"{keypoint_model.path} on {len(dataset)} faces of {data}")
+    table = Table(title=f"{keypoint_model.path} on {len(dataset)} faces of {', '.join(map(str, data))}")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name in ("rmse", "mae", "nme", "failure_rate"):
