@@ -1,5 +1,6 @@
 """The CLI as a user meets it: exit codes, one-line errors, no tracebacks."""
 
+import os
 import subprocess
 import sys
 
@@ -62,3 +63,27 @@ def test_mistyped_values_are_usage_errors_exit_2(args, words):
     assert code == 2, out
     for word in words:
         assert word in out
+
+
+def without(module: str, *args: str) -> subprocess.CompletedProcess:
+    """The CLI where ``module`` is not installed, as in a plain `pip install .`."""
+    code = (f"import sys; sys.modules[{module!r}] = None; sys.argv = ['facepoints', *{list(args)!r}]\n"
+            "from facepoints.cli import run; run()")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+def test_missing_extras_are_named():
+    proc = without("ray", "detect-ray", "photos", "--out", "faces")
+    assert proc.returncode == 1 and proc.stderr.strip() == "error: ray is not installed; install facepoints[ray] for this command"
+    proc = without("torch", "explain", "ibug68", "x.jpg", "--out", "why")
+    assert proc.returncode == 1 and "install facepoints[train]" in proc.stderr, proc.stderr
+
+
+def test_models_lists_the_bundled_models_without_torch():
+    proc = without("torch", "models")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    out = " ".join(proc.stdout.split())
+    for words in ("ibug68-tiny", "96x96 RGB", "2.4 MB", "fastest", "most accurate", "fkd15 (15)", "96x96 grey",
+                  "docs/benchmarks.md", "torch is not installed; install facepoints[train]"):
+        assert words in out, words

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Optional
 
@@ -14,10 +15,8 @@ from facepoints.options import KeypointerOptions
 
 
 def example_photo() -> Path:
-    """A public-domain portrait (Grace Hopper, US Navy photo) that matplotlib ships."""
-    import matplotlib.cbook
-
-    return Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    """A public-domain portrait (Grace Hopper, US Navy photo; the copy matplotlib ships)."""
+    return Path(str(resources.files("facepoints") / "assets" / "grace_hopper.jpg"))
 
 
 def detect(

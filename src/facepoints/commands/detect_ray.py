@@ -8,7 +8,6 @@ import typer
 
 from facepoints.commands.console import errors
 from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, SCHEME, THRESHOLD
-from facepoints.errors import FacepointsError
 from facepoints.options import KeypointerOptions
 
 
@@ -27,12 +26,7 @@ def detect_ray(
 ):
     """Rows as in `detect --json` (one per image; "error" for unreadable ones) written as Parquet or
     JSON-lines files by Ray Data workers. Exit 0: all images read; 1: some failed."""
-    try:
-        from facepoints.ray_detect import FORMATS, connect, keypoint_dataset, write_rows
-    except ModuleNotFoundError as e:
-        if e.name != "ray":
-            raise
-        raise FacepointsError("ray is not installed; install facepoints[ray] for this command") from None
+    from facepoints.ray_detect import FORMATS, connect, keypoint_dataset, write_rows  # needs facepoints[ray]
 
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")
