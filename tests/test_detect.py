@@ -241,3 +241,12 @@ def test_eight_bit_photo_model_follows_its_float_weights_on_this_cpu(keypointer,
     float_points = bundled_float_network("ibug68")(crops)
     drift = np.linalg.norm(keypointer.model.predict(crops) - float_points, axis=-1).mean()
     assert drift < 0.2, drift
+
+
+def test_without_json_detect_prints_a_summary_not_the_keypoints(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "facepoints.cli", "detect", "--example", "--draw", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1 and "grace_hopper.jpg: 1 face(s) (68 ibug68 keypoints each): box " in lines[0]
+    assert (tmp_path / "grace_hopper.png").is_file()

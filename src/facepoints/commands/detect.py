@@ -19,6 +19,16 @@ def example_photo() -> Path:
     return Path(str(resources.files("facepoints") / "assets" / "grace_hopper.jpg"))
 
 
+def _summary(entry: dict) -> str:
+    """One image's line: its faces' boxes and scores, or its error."""
+    if "error" in entry:
+        return f"{entry['path']}: error"
+    faces = entry["faces"]
+    boxes = "; ".join(f"box {','.join(f'{v:g}' for v in f['box'])} score {f['score']:.2f}" for f in faces)
+    scheme = f" ({len(faces[0]['keypoints'])} {faces[0]['scheme']} keypoints each)" if faces else ""
+    return f"{entry['path']}: {len(faces)} face(s){scheme}" + (f": {boxes}" if faces else "")
+
+
 def detect(
     inputs: list[str] = typer.Argument(None, help="Images, folders (searched recursively) or - for paths on stdin."),
     scheme: Optional[str] = SCHEME,
@@ -66,8 +76,9 @@ def detect(
     document = {"images": results}
     if json_out is not None:
         write_text_atomic(json_out, json.dumps(document, indent=1))
-    else:
-        console.print_json(json.dumps(document))
+    else:  # the keypoints only when asked for (--json): here, what was found where
+        for entry in results:
+            console.print(_summary(entry), highlight=False, soft_wrap=True)
     found = sum(len(r["faces"]) for r in results)
     errors.print(f"{found} face(s) in {len(paths) - failures} image(s)" + (f"; {failures} failed" if failures else ""))
     if failures:
