@@ -250,3 +250,21 @@ def test_without_json_detect_prints_a_summary_not_the_keypoints(tmp_path):
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1 and "grace_hopper.jpg: 1 face(s) (68 ibug68 keypoints each): box " in lines[0]
     assert (tmp_path / "grace_hopper.png").is_file()
+
+
+def test_the_keypointer_takes_what_detect_takes(keypointer):
+    """A PIL image, a path, a grey array and OpenCV's BGR array (with channels="bgr") give the
+    keypoints of the RGB array; a BGR array read as RGB is a different picture."""
+    rgb = read_image(example_photo())
+    expected = keypointer(rgb)[0].keypoints
+    grey = np.asarray(Image.fromarray(rgb).convert("L"))
+    same = {
+        "PIL image": keypointer(Image.open(example_photo()))[0].keypoints,
+        "path": keypointer(example_photo())[0].keypoints,
+        "BGR array": keypointer(np.ascontiguousarray(rgb[..., ::-1]), channels="bgr")[0].keypoints,
+    }
+    for source, points in same.items():
+        np.testing.assert_array_equal(points, expected, err_msg=source)
+    on_grey = keypointer(grey)[0].keypoints
+    assert np.abs(on_grey - expected).mean() < 2.0  # the same face, found without colour
+    assert not np.array_equal(keypointer(rgb[..., ::-1])[0].keypoints, expected)

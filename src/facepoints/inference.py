@@ -17,6 +17,7 @@ import numpy as np
 from facepoints.crop import apply_affine, crop_face, framing_transform, invert_affine, reference_points
 from facepoints.detectors import Detection, create_detector
 from facepoints.errors import FacepointsError
+from facepoints.imageio import ImageSource, read_image
 from facepoints.options import KeypointerOptions, keypointer_options
 from facepoints.runtime import KeypointModel
 from facepoints.schemes import convert_points, get_scheme
@@ -70,8 +71,22 @@ def parse_box(text: str) -> np.ndarray:
     return box
 
 
+def rgb_image(image: ImageSource, channels: str = "rgb") -> np.ndarray:
+    """What ``FaceKeypointer`` takes, as the (H, W, 3) uint8 RGB array it works on: a path, bytes,
+    a PIL image or an array as ``imageio.read_image`` reads them. ``channels="bgr"`` reads an
+    array's colours in OpenCV's order (BGR or BGRA); an RGB uint8 array passes as it is."""
+    if channels not in ("rgb", "bgr"):
+        raise ValueError(f"channels must be 'rgb' or 'bgr', not {channels!r}")
+    if isinstance(image, np.ndarray) and channels == "bgr" and image.ndim == 3 and image.shape[2] in (3, 4):
+        image = image[..., [2, 1, 0, 3][: image.shape[2]]]
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
+        return image
+    return read_image(image)
+
+
 class FaceKeypointer:
-    """Detector + keypoint model. Call it on an RGB uint8 image; get a Face per face found.
+    """Detector + keypoint model. Call it on an image (path, bytes, PIL image, or a grey, RGB or
+    RGBA array; ``channels="bgr"`` for OpenCV's arrays); get a Face per face found.
 
     Takes a KeypointerOptions, or its fields as keywords (``FaceKeypointer("ibug68-fast",
     threads=1)``); keywords given with ``options`` replace its fields. ``threads`` and ``flip_test``
@@ -100,8 +115,9 @@ class FaceKeypointer:
                                                  threads=options.threads, **sized)
         return self._detector
 
-    def __call__(self, image: np.ndarray, boxes: list[np.ndarray] | None = None,
-                 scheme: str | None = None) -> list[Face]:
+    def __call__(self, image: ImageSource, boxes: list[np.ndarray] | None = None,
+                 scheme: str | None = None, channels: str = "rgb") -> list[Face]:
+        image = rgb_image(image, channels)
         detections = [Detection(b, 1.0) for b in boxes] if boxes is not None else self.detector(image)
         points = self.keypoints(image, detections)
         return [self.face(d.box, d.score, p, scheme) for d, p in zip(detections, points)]
