@@ -160,7 +160,7 @@ class FaceKeypointer:
 
     def _model_colours(self, image: np.ndarray) -> np.ndarray:
         """The photo as the model takes it: RGB, or grey for one-channel models (once per photo)."""
-        return image if self.model.channels == 3 else _grey(image)
+        return image if self.model.channels == 3 else grey_image(image)
 
     def _crop(self, image: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         framing = self.model.framing
@@ -188,6 +188,6 @@ class FaceKeypointer:
         return scheme, converted
 
 
-def _grey(image: np.ndarray) -> np.ndarray:
-    """ITU-R 601 luma, as PIL's 'L' mode computes it."""
+def grey_image(image: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma of RGB images (any leading axes), as PIL's 'L' mode computes it."""
     return (image[..., :3] @ np.array([0.299, 0.587, 0.114])).round().clip(0, 255).astype(np.uint8)
