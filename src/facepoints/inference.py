@@ -147,8 +147,12 @@ class FaceKeypointer:
         video frame without running the detector."""
         if not len(points):
             return points
-        crops, matrices = self._crop(self._model_colours(image), self._references(points))
+        crops, matrices = self.frame_from(image, points)
         return self.to_image(self.model.predict(crops), matrices)
+
+    def frame_from(self, image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The model's crops framed from earlier keypoints (model scheme), and their image-to-crop matrices."""
+        return self._crop(self._model_colours(image), self._references(points))
 
     def face(self, box: np.ndarray, score: float, points: np.ndarray, scheme: str | None = None) -> Face:
         """A Face from model-scheme keypoints, converted to ``scheme`` (default: the options')."""
