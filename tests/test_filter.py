@@ -162,7 +162,6 @@ def test_cli_image_and_folder_go_on_past_a_broken_file(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["glitter", "x.jpg"], "unknown filter 'glitter'"),
     (["hat", "--webcam", "7"], "webcam 7: cannot be opened"),
 ])
 def test_cli_user_errors_are_one_line(tmp_path, args, message):
