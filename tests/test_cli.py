@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from facepoints import __version__
+from facepoints.commands.detect import example_photo
 from facepoints.cli import app
 
 runner = CliRunner()
@@ -57,8 +58,6 @@ def test_usage_errors_exit_2():
     (["filter", "clown", "{photo}"], ["'clown'", "sunglasses"]),
 ])
 def test_mistyped_values_are_usage_errors_exit_2(args, words):
-    from facepoints.commands.detect import example_photo
-
     code, out = run(*[a.format(photo=example_photo()) for a in args])
     assert code == 2, out
     for word in words:
@@ -73,11 +72,25 @@ def without(module: str, *args: str) -> subprocess.CompletedProcess:
                           env={**os.environ, "COLUMNS": "200"})
 
 
-def test_missing_extras_are_named():
+def test_missing_extras_are_named(tmp_path):
     proc = without("pyarrow", "detect-ray", "photos", "--out", "faces")  # Ray Data's, imported first
     assert proc.returncode == 1 and proc.stderr.strip() == "error: pyarrow is not installed; install facepoints[ray] for this command"
     proc = without("torch", "explain", "ibug68", "x.jpg", "--out", "why")
     assert proc.returncode == 1 and "install facepoints[train]" in proc.stderr, proc.stderr
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    proc = without("av", "filter", "hat", str(tmp_path / "clip.mp4"))
+    assert proc.returncode == 1 and proc.stderr.strip() == "error: av is not installed; install facepoints[video] for this command"
+    proc = without("matplotlib", "evaluate", "fkd15", "--data", "nowhere.zip", "--out", str(tmp_path / "eval"))
+    assert proc.returncode == 1 and "install facepoints[plots]" in proc.stderr, proc.stderr
+
+
+def test_photos_need_no_video_or_plotting_extra(tmp_path):
+    """A plain `pip install .` (no av, no matplotlib) finds and filters faces in photos."""
+    for module in ("av", "matplotlib"):
+        proc = without(module, "detect", "--example", "--json", str(tmp_path / f"{module}.json"))
+        assert proc.returncode == 0 and (tmp_path / f"{module}.json").is_file(), proc.stderr
+        proc = without(module, "filter", "hat", str(example_photo()), "--out", str(tmp_path / f"{module}.png"))
+        assert proc.returncode == 0 and (tmp_path / f"{module}.png").is_file(), proc.stderr
 
 
 def test_models_lists_the_bundled_models_without_torch():

@@ -39,6 +39,8 @@ def evaluate(
 
     if split not in ("all", "val"):
         raise typer.BadParameter(f"must be all or val, not {split!r}", param_hint="--split")
+    if out is not None:
+        from facepoints.plots import keypoint_grid  # needs facepoints[plots]: say so before the work
     keypoint_model = KeypointModel(model, flip_test=flip_test)
     source = keypoint_model.scheme.name
 
@@ -70,7 +72,6 @@ def evaluate(
     console.print(table)
     if out is not None:
         from facepoints.fileio import write_text_atomic
-        from facepoints.plots import keypoint_grid
 
         write_text_atomic(out / "metrics.json", json.dumps(scores.as_dict(), indent=2))
         errors_per_image = per_image_error(pred, dataset.points, dataset.mask)
