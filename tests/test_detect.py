@@ -184,7 +184,7 @@ def test_cli_usage_errors(tmp_path):
     run = lambda *a: subprocess.run([sys.executable, "-m", "facepoints.cli", "detect", *a], capture_output=True, text=True)
     assert run().returncode == 2
     bad_box = run("--example", "--box", "1,2,3")
-    assert bad_box.returncode == 1 and "--box must be x,y,w,h" in bad_box.stderr
+    assert bad_box.returncode == 2 and "--box must be x,y,w,h" in bad_box.stderr  # usage, as the help says
     bad_scheme = run("--example", "--model", "fkd15", "--scheme", "ibug68")
     assert bad_scheme.returncode == 1 and "cannot make ibug68" in bad_scheme.stderr
 

@@ -11,7 +11,6 @@ import json
 import zipfile
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from facepoints.crop import Framing
@@ -80,6 +79,8 @@ def _without_objects(values: np.ndarray) -> np.ndarray:
 
 
 def _encode(image: np.ndarray, quality: int) -> bytes:
+    import cv2  # packed crops are made and read as training made them: facepoints[train]
+
     bgr = image[..., ::-1] if image.ndim == 3 else image  # OpenCV writes BGR
     ok, encoded = cv2.imencode(".jpg", np.ascontiguousarray(bgr), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
@@ -88,6 +89,8 @@ def _encode(image: np.ndarray, quality: int) -> bytes:
 
 
 def _decode_all(path: Path, data: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    import cv2  # the decoder training read them with: facepoints[train]
+
     images = []
     for index in range(len(offsets) - 1):
         decoded = cv2.imdecode(data[offsets[index]: offsets[index + 1]], cv2.IMREAD_UNCHANGED)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-import cv2
 import numpy as np
 
 from facepoints.crop import area_halvings, halvings_before
+from facepoints.warp import resize
 
 
 @dataclass
@@ -31,7 +31,7 @@ def shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     image = area_halvings(image, halvings)
     rest = scale * 2**halvings
     if rest < 1.0:
-        image = cv2.resize(image, None, fx=rest, fy=rest, interpolation=cv2.INTER_LINEAR)
+        image = resize(image, rest)
     return image, scale
 
 
