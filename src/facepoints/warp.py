@@ -33,11 +33,23 @@ def resize(image: np.ndarray, scale: float) -> np.ndarray:
     columns, column_weights = _linear_taps(width, max(1, round(width * scale)), scale)
     rows, row_weights = _linear_taps(height, max(1, round(height * scale)), scale)
     shape = (1, -1) + (1,) * (image.ndim - 2)
-    values = image.astype(np.int32)
-    across = values[:, columns[0]] * column_weights[0].reshape(shape) + values[:, columns[1]] * column_weights[1].reshape(shape)
+    # Across each row (in 1/2048), then down the rows, in OpenCV's integer steps.
+    across = np.take(image, columns[0], axis=1).astype(np.int32)
+    across *= column_weights[0].reshape(shape)
+    right = np.take(image, columns[1], axis=1).astype(np.int32)
+    right *= column_weights[1].reshape(shape)
+    across += right
+    across >>= 4
     shape = (-1,) + (1,) * (image.ndim - 1)
-    down = ((across[rows[0]] >> 4) * row_weights[0].reshape(shape) >> 16) + ((across[rows[1]] >> 4) * row_weights[1].reshape(shape) >> 16)
-    return ((down + 2) >> 2).clip(0, 255).astype(np.uint8)
+    down = np.take(across, rows[0], axis=0)
+    down *= row_weights[0].reshape(shape)
+    down >>= 16
+    below = np.take(across, rows[1], axis=0)
+    below *= row_weights[1].reshape(shape)
+    below >>= 16
+    down += below + 2
+    down >>= 2
+    return down.clip(0, 255).astype(np.uint8)
 
 
 def halved(image: np.ndarray) -> np.ndarray:
@@ -77,9 +89,10 @@ def _bilinear(image: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
         fx, fy = fx[..., None], fy[..., None]
     x0, y0 = x0.astype(np.int64), y0.astype(np.int64)
     xs = np.clip(x0, 0, width - 1), np.clip(x0 + 1, 0, width - 1)
-    ys = np.clip(y0, 0, height - 1), np.clip(y0 + 1, 0, height - 1)
-    values = image.astype(np.float32)
-    top = values[ys[0], xs[0]] + fx * (values[ys[0], xs[1]] - values[ys[0], xs[0]])
-    bottom = values[ys[1], xs[0]] + fx * (values[ys[1], xs[1]] - values[ys[1], xs[0]])
+    ys = np.clip(y0, 0, height - 1) * width, np.clip(y0 + 1, 0, height - 1) * width
+    pixels = image.reshape(height * width, -1)  # the four neighbours gathered, then made float: not the whole photo
+    corner = [pixels[y + x].reshape(sx.shape + image.shape[2:]).astype(np.float32) for y in ys for x in xs]
+    top = corner[0] + fx * (corner[1] - corner[0])
+    bottom = corner[2] + fx * (corner[3] - corner[2])
     out = top + fy * (bottom - top)
     return np.rint(out).clip(0, 255).astype(np.uint8) if image.dtype == np.uint8 else out
