@@ -1,5 +1,6 @@
 """The CLI as a user meets it: exit codes, one-line errors, no tracebacks."""
 
+import os
 import subprocess
 import sys
 
@@ -7,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from facepoints import __version__
+from facepoints.commands.detect import example_photo
 from facepoints.cli import app
 
 runner = CliRunner()
@@ -47,3 +49,54 @@ def test_user_errors_are_one_line_with_exit_code_1(tmp_path, fkd_dir, args, mess
 def test_usage_errors_exit_2():
     code, _ = run("train", "--epochs", "-3")
     assert code == 2
+
+
+@pytest.mark.parametrize("args, words", [
+    (["detect", "--example", "--scheme", "xyz"], ["'xyz'", "fkd15", "ibug68", "celeba5"]),
+    (["detect", "--example", "--box", "1,2,3"], ["x,y,w,h"]),
+    (["detect", "--example", "--model", "nosuch"], ["'nosuch'", "ibug68-fast"]),
+    (["filter", "clown", "{photo}"], ["'clown'", "sunglasses"]),
+])
+def test_mistyped_values_are_usage_errors_exit_2(args, words):
+    code, out = run(*[a.format(photo=example_photo()) for a in args])
+    assert code == 2, out
+    for word in words:
+        assert word in out
+
+
+def without(module: str, *args: str) -> subprocess.CompletedProcess:
+    """The CLI where ``module`` is not installed, as in a plain `pip install .`."""
+    code = (f"import sys; sys.modules[{module!r}] = None; sys.argv = ['facepoints', *{list(args)!r}]\n"
+            "from facepoints.cli import run; run()")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "COLUMNS": "200"})
+
+
+def test_missing_extras_are_named(tmp_path):
+    proc = without("pyarrow", "detect-ray", "photos", "--out", "faces")  # Ray Data's, imported first
+    assert proc.returncode == 1 and proc.stderr.strip() == "error: pyarrow is not installed; install facepoints[ray] for this command"
+    proc = without("torch", "explain", "ibug68", "x.jpg", "--out", "why")
+    assert proc.returncode == 1 and "install facepoints[train]" in proc.stderr, proc.stderr
+    (tmp_path / "clip.mp4").write_bytes(b"")
+    proc = without("av", "filter", "hat", str(tmp_path / "clip.mp4"))
+    assert proc.returncode == 1 and proc.stderr.strip() == "error: av is not installed; install facepoints[video] for this command"
+    proc = without("matplotlib", "evaluate", "fkd15", "--data", "nowhere.zip", "--out", str(tmp_path / "eval"))
+    assert proc.returncode == 1 and "install facepoints[plots]" in proc.stderr, proc.stderr
+
+
+def test_photos_need_no_video_or_plotting_extra(tmp_path):
+    """A plain `pip install .` (no av, no matplotlib) finds and filters faces in photos."""
+    for module in ("av", "matplotlib"):
+        proc = without(module, "detect", "--example", "--json", str(tmp_path / f"{module}.json"))
+        assert proc.returncode == 0 and (tmp_path / f"{module}.json").is_file(), proc.stderr
+        proc = without(module, "filter", "hat", str(example_photo()), "--out", str(tmp_path / f"{module}.png"))
+        assert proc.returncode == 0 and (tmp_path / f"{module}.png").is_file(), proc.stderr
+
+
+def test_models_lists_the_bundled_models_without_torch():
+    proc = without("torch", "models")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    out = " ".join(proc.stdout.split())
+    for words in ("ibug68-tiny", "96x96 RGB", "2.4 MB", "fastest", "most accurate", "fkd15 (15)", "96x96 grey",
+                  "docs/benchmarks.md", "torch is not installed; install facepoints[train]"):
+        assert words in out, words

@@ -83,3 +83,12 @@ def test_a_scaled_framing_crops_the_same_face_smaller(shared_data):
     np.testing.assert_allclose(points[96], (points[128] + 0.5) * 0.75 - 0.5, atol=1e-3)
     shrunk = cv2.resize(crops[128], (96, 96), interpolation=cv2.INTER_AREA)
     assert np.abs(shrunk.astype(float) - crops[96]).mean() < 4
+
+
+def test_a_halving_leaves_an_odd_last_row_and_column_out():
+    """Pixel centres map as x / 2 - 0.25 only for exact halvings: OpenCV's of an odd side stretches."""
+    from facepoints.crop import area_halvings
+
+    image = np.random.default_rng(0).integers(0, 256, (7, 5, 3), dtype=np.uint8)
+    blocks = image[:6, :4].reshape(3, 2, 2, 2, 3).astype(int).sum((1, 3))
+    np.testing.assert_array_equal(area_halvings(image, 1), (blocks + 2) // 4)

@@ -184,7 +184,7 @@ def test_cli_usage_errors(tmp_path):
     run = lambda *a: subprocess.run([sys.executable, "-m", "facepoints.cli", "detect", *a], capture_output=True, text=True)
     assert run().returncode == 2
     bad_box = run("--example", "--box", "1,2,3")
-    assert bad_box.returncode == 1 and "--box must be x,y,w,h" in bad_box.stderr
+    assert bad_box.returncode == 2 and "--box must be x,y,w,h" in bad_box.stderr  # usage, as the help says
     bad_scheme = run("--example", "--model", "fkd15", "--scheme", "ibug68")
     assert bad_scheme.returncode == 1 and "cannot make ibug68" in bad_scheme.stderr
 
@@ -241,3 +241,30 @@ def test_eight_bit_photo_model_follows_its_float_weights_on_this_cpu(keypointer,
     float_points = bundled_float_network("ibug68")(crops)
     drift = np.linalg.norm(keypointer.model.predict(crops) - float_points, axis=-1).mean()
     assert drift < 0.2, drift
+
+
+def test_without_json_detect_prints_a_summary_not_the_keypoints(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "facepoints.cli", "detect", "--example", "--draw", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1 and "grace_hopper.jpg: 1 face(s) (68 ibug68 keypoints each): box " in lines[0]
+    assert (tmp_path / "grace_hopper.png").is_file()
+
+
+def test_the_keypointer_takes_what_detect_takes(keypointer):
+    """A PIL image, a path, a grey array and OpenCV's BGR array (with channels="bgr") give the
+    keypoints of the RGB array; a BGR array read as RGB is a different picture."""
+    rgb = read_image(example_photo())
+    expected = keypointer(rgb)[0].keypoints
+    grey = np.asarray(Image.fromarray(rgb).convert("L"))
+    same = {
+        "PIL image": keypointer(Image.open(example_photo()))[0].keypoints,
+        "path": keypointer(example_photo())[0].keypoints,
+        "BGR array": keypointer(np.ascontiguousarray(rgb[..., ::-1]), channels="bgr")[0].keypoints,
+    }
+    for source, points in same.items():
+        np.testing.assert_array_equal(points, expected, err_msg=source)
+    on_grey = keypointer(grey)[0].keypoints
+    assert np.abs(on_grey - expected).mean() < 2.0  # the same face, found without colour
+    assert not np.array_equal(keypointer(rgb[..., ::-1])[0].keypoints, expected)

@@ -162,7 +162,6 @@ def test_cli_image_and_folder_go_on_past_a_broken_file(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["glitter", "x.jpg"], "unknown filter 'glitter'"),
     (["hat", "--webcam", "7"], "webcam 7: cannot be opened"),
 ])
 def test_cli_user_errors_are_one_line(tmp_path, args, message):
@@ -405,3 +404,26 @@ def test_phone_video_stored_on_its_side_is_filtered_upright(tmp_path, labelled):
         assert nme < 0.08, nme
     with VideoReader(tmp_path / "out.mp4") as result:
         assert (result.width, result.height, result.quarter_turns) == (320, 240, 0)
+
+
+def test_a_hard_cut_is_detected_at_once(shared_data, keypointer):
+    """Three frames of one person, then a cut to another elsewhere in the picture, between the
+    detector's frames: the first frame after the cut has the new face's points, on a new track."""
+    from facepoints.data.landmarks import read_landmark_csv
+
+    samples, _ = read_landmark_csv(shared_data / "faces68" / "keypoints.csv")
+    first = samples[0]
+    second = next(s for s in samples if s.group != first.group)
+
+    def shot(sample, at):
+        face, frame = read_image(sample.image), np.full((480, 640, 3), 90, np.uint8)
+        frame[at[1]:at[1] + face.shape[0], at[0]:at[0] + face.shape[1]] = face
+        return frame, sample.points + np.array(at, np.float32)
+
+    (before, _), (after, truth) = shot(first, (60, 40)), shot(second, (360, 160))
+    tracker = FaceTracker(keypointer, detect_every=5)
+    found = [tracker(frame, i / 30) for i, frame in enumerate([before, before, before, after])]
+    assert [track for track, _ in found[2]] == [0]
+    (track, face), = found[3]
+    eye_distance = np.linalg.norm(truth[36:42].mean(0) - truth[42:48].mean(0))
+    assert track == 1 and np.linalg.norm(face.keypoints - truth, axis=1).mean() / eye_distance < 0.1

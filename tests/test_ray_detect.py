@@ -111,3 +111,15 @@ def test_an_address_where_nothing_listens_fails_fast():
         port = s.getsockname()[1]  # bound, never listening: connections are refused
         with pytest.raises(FacepointsError, match="nothing answers there"):
             _reachable(f"127.0.0.1:{port}")
+
+
+def test_a_successful_run_prints_one_line_and_no_ray_logs(shared_data, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for frame in sorted((shared_data / "faces68" / "images").glob("*.jpg"))[:2]:
+        shutil.copy(frame, photos / frame.name)
+    proc = subprocess.run([sys.executable, "-m", "facepoints.cli", "detect-ray", str(photos), "--out", str(tmp_path / "rows")],
+                          capture_output=True, text=True,
+                          env={**{k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}, "COLUMNS": "300"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [f"2 image(s) written to {tmp_path / 'rows'}"] and proc.stdout == ""

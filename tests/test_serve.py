@@ -3,6 +3,7 @@
 import asyncio
 import builtins
 import csv
+import gc
 import json
 import re
 import struct
@@ -256,9 +257,11 @@ def test_a_request_past_its_deadline_gets_504(keypointer, photo):
 
 def test_the_server_answers_while_photos_are_worked_on_and_sheds_load(keypointer, photo):
     """One slow photo holds the only worker: health checks still answer at once, and a request
-    beyond max_waiting is refused with 503 instead of queueing."""
+    beyond max_waiting is refused with 503 instead of queueing (its work never started, nor left
+    unawaited)."""
     app = create_app(keypointer=SlowKeypointer(keypointer, 1.0), threads=1, max_waiting=1, timeout=10)
-    with TestClient(app) as client, ThreadPoolExecutor(1) as pool:
+    with warnings.catch_warnings(record=True) as warned, TestClient(app) as client, ThreadPoolExecutor(1) as pool:
+        warnings.simplefilter("always")
         slow = pool.submit(client.post, "/api/detect", **upload(photo))
         deadline = time.monotonic() + 5
         while client.get("/healthz").json()["waiting"] == 0 and time.monotonic() < deadline:
@@ -270,6 +273,8 @@ def test_the_server_answers_while_photos_are_worked_on_and_sheds_load(keypointer
         assert_refused(busy, 503, "busy")
         assert busy.headers["retry-after"] == "1"
         assert slow.result().status_code == 200
+        gc.collect()
+    assert not [w for w in warned if "never awaited" in str(w.message)]
 
 
 def test_nothing_is_written_to_disk(client, photo, tmp_path, monkeypatch):

@@ -22,8 +22,9 @@ def _keypointer(options: KeypointerOptions):
 
 def detect(image, scheme: str | None = None, *, model: str = KeypointerOptions.model,
            threshold: float = KeypointerOptions.threshold, detect_size: int | None = None,
-           flip_test: bool = KeypointerOptions.flip_test):
-    """Every face's keypoints in ``image``: a path, bytes, a PIL image or an RGB/grey numpy array.
+           flip_test: bool = KeypointerOptions.flip_test, channels: str = "rgb"):
+    """Every face's keypoints in ``image``: a path, bytes, a PIL image or a grey, RGB or RGBA numpy
+    array (``channels="bgr"`` for OpenCV's BGR or BGRA arrays).
 
     Returns a list of ``facepoints.inference.Face`` (box, score, scheme, keypoints, names), with
     coordinates in 0-based pixel centres of the displayed image (EXIF orientation applied).
@@ -31,7 +32,5 @@ def detect(image, scheme: str | None = None, *, model: str = KeypointerOptions.m
     ``facepoints.options.MAX_SIDE``); raise it to find small faces in large photos.
     flip_test: average each face with its mirror image (default); off skips that second pass of the
     keypoint model, for slightly less accurate keypoints."""
-    from facepoints.imageio import read_image
-
     options = KeypointerOptions(model=model, threshold=threshold, detect_size=detect_size, flip_test=flip_test)
-    return _keypointer(options)(read_image(image), scheme=scheme)
+    return _keypointer(options)(image, scheme=scheme, channels=channels)

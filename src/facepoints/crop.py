@@ -113,10 +113,11 @@ def halvings_before(scale: float) -> int:
 
 def area_halvings(image: np.ndarray, count: int) -> np.ndarray:
     """``image`` area-averaged to half its size ``count`` times (pixel centres map as
-    x / 2 - 0.25 each time). OpenCV has a fast path for exact halvings: an area-averaging resize
-    by another fraction is much slower (docs/benchmarks.md)."""
+    x / 2 - 0.25 each time; an odd last row or column is left out). OpenCV has a fast path for
+    exact halvings: an area-averaging resize by another fraction is much slower (docs/benchmarks.md)."""
     for _ in range(count):
-        image = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        even = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]  # an odd side would be stretched
+        image = cv2.resize(even, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     return image
 
 

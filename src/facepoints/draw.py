@@ -1,61 +1,70 @@
-"""Overlays: keypoints (optionally numbered) and boxes drawn on a copy of the image."""
+"""Overlays: keypoints (optionally numbered) and boxes drawn on a copy of the image (Pillow)."""
 
 from __future__ import annotations
 
-import cv2
+import io
+
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from facepoints.inference import Face
 
 POINT = (0, 255, 80)
 BOX = (255, 170, 0)
-
-
-FADE_LEVELS = 4  # a point's opacity follows its confidence, in this many steps
+# Pillow's names for the file types overlays and filtered photos are written as.
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF",
+           ".tiff": "TIFF"}
+SUPERSAMPLE = 4  # drawn at 4x and shrunk: smooth edges at sub-pixel positions
 
 
 def draw_faces(image: np.ndarray, faces: list[Face], numbers: bool = False, boxes: bool = True,
                min_confidence: float = 0.0) -> np.ndarray:
     """RGB uint8 image -> a copy with each face's keypoints (and box) drawn, sized to the face.
     Points with a confidence are drawn as faded as they are unsure; those below ``min_confidence`` not at all."""
-    canvas = np.ascontiguousarray(image.copy())
+    canvas = Image.fromarray(np.ascontiguousarray(image[..., :3]))
     for face in faces:
-        x, y, w, h = face.box
+        x, y, w, h = (float(v) for v in face.box)
         radius = max(1, int(round(max(w, h) / 90)))
-        if boxes:
-            cv2.rectangle(canvas, (int(x), int(y)), (int(x + w), int(y + h)), BOX, max(1, radius // 2), cv2.LINE_AA)
-        if face.confidence is None:
-            _draw_points(canvas, face.keypoints, range(len(face.keypoints)), radius, numbers)
+        margin = 2 * radius + (6 * radius + 12 if numbers else 0)  # numbers sit right of and above their points
+        left, top = np.minimum(face.keypoints.min(0), (x, y))
+        right, bottom = np.maximum(face.keypoints.max(0), (x + w, y + h))
+        x0, y0 = max(0, int(left) - margin), max(0, int(top) - margin)
+        x1, y1 = min(canvas.width, int(right) + margin + 2), min(canvas.height, int(bottom) + margin + 2)
+        if x1 <= x0 or y1 <= y0:
             continue
-        # Each opacity level is drawn on a copy of the face's region and blended in.
-        margin = radius * 2 + (40 if numbers else 0)
-        x0, y0 = np.clip(np.floor(face.keypoints.min(0)).astype(int) - margin, 0, None)
-        x1, y1 = np.ceil(face.keypoints.max(0)).astype(int) + margin
-        region = canvas[y0:y1, x0:x1]
-        levels = np.ceil(np.clip(face.confidence, 1e-6, 1) * FADE_LEVELS).astype(int)
-        for level in range(1, FADE_LEVELS + 1):
-            chosen = np.flatnonzero((levels == level) & (face.confidence >= min_confidence))
-            if len(chosen) and region.size:
-                layer = region.copy()
-                _draw_points(layer, face.keypoints - (x0, y0), chosen, radius, numbers)
-                cv2.addWeighted(layer, level / FADE_LEVELS, region, 1 - level / FADE_LEVELS, 0, dst=region)
-    return canvas
+        # Each face is drawn on a supersampled patch of its own region, so a large photo costs no more.
+        patch = canvas.crop((x0, y0, x1, y1)).resize(((x1 - x0) * SUPERSAMPLE, (y1 - y0) * SUPERSAMPLE),
+                                                     Image.Resampling.NEAREST)  # undrawn pixels come back unchanged
+        marks = Image.new("RGBA", patch.size)  # transparent: blended over the patch by each mark's opacity
+        pen = ImageDraw.Draw(marks)
 
+        def at(px: float, py: float) -> tuple[float, float]:  # pixel centres -> the patch's pixel edges
+            return (px + 0.5 - x0) * SUPERSAMPLE, (py + 0.5 - y0) * SUPERSAMPLE
 
-def _draw_points(canvas: np.ndarray, points: np.ndarray, indices, radius: int, numbers: bool) -> None:
-    for i in indices:
-        px, py = points[i]
-        # OpenCV draws at integer pixel centres; shift=4 keeps sub-pixel positions.
-        centre = (int(round(px * 16)), int(round(py * 16)))
-        cv2.circle(canvas, centre, radius * 16, POINT, -1, cv2.LINE_AA, shift=4)
-        if numbers:
-            cv2.putText(canvas, str(i), (int(px) + radius + 1, int(py) - radius - 1), cv2.FONT_HERSHEY_SIMPLEX,
-                        max(0.3, radius / 4), POINT, 1, cv2.LINE_AA)
+        if boxes:
+            pen.rectangle([at(x, y), at(x + w, y + h)], outline=BOX, width=max(1, radius // 2) * SUPERSAMPLE)
+        confidence = np.ones(len(face.keypoints)) if face.confidence is None else np.clip(face.confidence, 0, 1)
+        shown = np.flatnonzero(confidence >= min_confidence) if face.confidence is not None else range(len(confidence))
+        r = radius * SUPERSAMPLE
+        font = ImageFont.load_default(size=max(8, 3 * radius) * SUPERSAMPLE) if numbers else None
+        for i in shown:
+            colour = (*POINT, int(round(255 * confidence[i])))
+            cx, cy = at(*face.keypoints[i])
+            pen.ellipse([cx - r, cy - r, cx + r, cy + r], fill=colour)
+            if numbers:
+                pen.text(at(face.keypoints[i][0] + radius + 1, face.keypoints[i][1] - radius - 1), str(i),
+                         fill=colour, font=font, anchor="lb")
+        patch = Image.alpha_composite(patch.convert("RGBA"), marks).convert("RGB")
+        canvas.paste(patch.resize((x1 - x0, y1 - y0), Image.Resampling.BOX), (x0, y0))
+    return np.asarray(canvas)
 
 
 def encode_image(image: np.ndarray, suffix: str = ".png") -> bytes:
     """RGB uint8 -> file bytes of the type ``suffix`` names (.png, .jpg, .webp, ...)."""
-    ok, encoded = cv2.imencode(suffix.lower() or ".png", np.ascontiguousarray(image[..., ::-1]))
-    if not ok:
-        raise ValueError(f"OpenCV cannot encode {suffix} images")
-    return encoded.tobytes()
+    kind = FORMATS.get(suffix.lower() or ".png")
+    if kind is None:
+        raise ValueError(f"cannot encode {suffix} images")
+    options = {"JPEG": {"quality": 95}, "PNG": {"compress_level": 1}}.get(kind, {})
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buffer, format=kind, **options)
+    return buffer.getvalue()

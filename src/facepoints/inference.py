@@ -17,6 +17,7 @@ import numpy as np
 from facepoints.crop import apply_affine, crop_face, framing_transform, invert_affine, reference_points
 from facepoints.detectors import Detection, create_detector
 from facepoints.errors import DataError, FacepointsError
+from facepoints.imageio import ImageSource, read_image
 from facepoints.options import KeypointerOptions, keypointer_options
 from facepoints.confidence import convert_confidence, point_confidence
 from facepoints.openness import Openness, openness
@@ -95,8 +96,22 @@ def check_box_on(box: np.ndarray, image: np.ndarray, name: str) -> None:
         raise DataError(name, f"--box {x:g},{y:g},{w:g},{h:g} lies mostly outside the {width}x{height} image")
 
 
+def rgb_image(image: ImageSource, channels: str = "rgb") -> np.ndarray:
+    """What ``FaceKeypointer`` takes, as the (H, W, 3) uint8 RGB array it works on: a path, bytes,
+    a PIL image or an array as ``imageio.read_image`` reads them. ``channels="bgr"`` reads an
+    array's colours in OpenCV's order (BGR or BGRA); an RGB uint8 array passes as it is."""
+    if channels not in ("rgb", "bgr"):
+        raise ValueError(f"channels must be 'rgb' or 'bgr', not {channels!r}")
+    if isinstance(image, np.ndarray) and channels == "bgr" and image.ndim == 3 and image.shape[2] in (3, 4):
+        image = image[..., [2, 1, 0, 3][: image.shape[2]]]
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
+        return image
+    return read_image(image)
+
+
 class FaceKeypointer:
-    """Detector + keypoint model. Call it on an RGB uint8 image; get a Face per face found.
+    """Detector + keypoint model. Call it on an image (path, bytes, PIL image, or a grey, RGB or
+    RGBA array; ``channels="bgr"`` for OpenCV's arrays); get a Face per face found.
 
     Takes a KeypointerOptions, or its fields as keywords (``FaceKeypointer("ibug68-fast",
     threads=1)``); keywords given with ``options`` replace its fields. ``threads`` and ``flip_test``
@@ -125,8 +140,9 @@ class FaceKeypointer:
                                                  threads=options.threads, **sized)
         return self._detector
 
-    def __call__(self, image: np.ndarray, boxes: list[np.ndarray] | None = None,
-                 scheme: str | None = None) -> list[Face]:
+    def __call__(self, image: ImageSource, boxes: list[np.ndarray] | None = None,
+                 scheme: str | None = None, channels: str = "rgb") -> list[Face]:
+        image = rgb_image(image, channels)
         detections = [Detection(b, 1.0) for b in boxes] if boxes is not None else self.detector(image)
         if not detections or not isinstance(self.model, KeypointModel):
             return [self.face(d.box, d.score, p, scheme) for d, p in zip(detections, self.keypoints(image, detections))]
@@ -162,8 +178,12 @@ class FaceKeypointer:
         video frame without running the detector."""
         if not len(points):
             return points
-        crops, matrices = self._crop(self._model_colours(image), self._references(points))
+        crops, matrices = self.frame_from(image, points)
         return self.to_image(self.model.predict(crops), matrices)
+
+    def frame_from(self, image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The model's crops framed from earlier keypoints (model scheme), and their image-to-crop matrices."""
+        return self._crop(self._model_colours(image), self._references(points))
 
     def face(self, box: np.ndarray, score: float, points: np.ndarray, scheme: str | None = None,
              confidence: np.ndarray | None = None) -> Face:
@@ -182,7 +202,7 @@ class FaceKeypointer:
 
     def _model_colours(self, image: np.ndarray) -> np.ndarray:
         """The photo as the model takes it: RGB, or grey for one-channel models (once per photo)."""
-        return image if self.model.channels == 3 else _grey(image)
+        return image if self.model.channels == 3 else grey_image(image)
 
     def _crop(self, image: np.ndarray, references: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         framing = self.model.framing
@@ -217,6 +237,6 @@ def pose_and_openness(points: np.ndarray) -> tuple[HeadPose, Openness]:
     return head_pose(points), openness(points)
 
 
-def _grey(image: np.ndarray) -> np.ndarray:
-    """ITU-R 601 luma, as PIL's 'L' mode computes it."""
+def grey_image(image: np.ndarray) -> np.ndarray:
+    """ITU-R 601 luma of RGB images (any leading axes), as PIL's 'L' mode computes it."""
     return (image[..., :3] @ np.array([0.299, 0.587, 0.114])).round().clip(0, 255).astype(np.uint8)

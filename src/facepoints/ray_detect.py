@@ -10,8 +10,11 @@ failed job.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+from contextlib import contextmanager
+from typing import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -66,15 +69,49 @@ def connect(address: str | None = None) -> None:
     if ray.is_initialized():
         return
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    quiet = _quiet_ray()
     if address or os.environ.get("RAY_ADDRESS"):
         target = address or os.environ["RAY_ADDRESS"]
         _reachable(target)
         try:
-            ray.init(address=address)
+            with _start_up_line_hidden(quiet):
+                ray.init(address=address, **quiet)
         except (ConnectionError, ValueError) as e:  # no cluster there, or a malformed address
             raise FacepointsError(f"Ray cluster {target!r}: cannot connect ({e})") from None
     else:  # "local": a new instance, never one some other user started on this machine
-        ray.init(address="local", include_dashboard=False)
+        with _start_up_line_hidden(quiet):
+            ray.init(address="local", include_dashboard=False, **quiet)
+
+
+def _quiet_ray() -> dict:
+    """Ray's own messages off (its logs stay in the session's log folder), and the keyword
+    arguments of ``ray.init`` that say so: the command reports what it did in one line.
+    RAY_LOGGING_LEVEL (e.g. INFO) brings them back."""
+    level = os.environ.get("RAY_LOGGING_LEVEL", "ERROR").upper()
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal" if level == "ERROR" else level.lower())  # its C++ lines
+    logging.getLogger("ray").setLevel(level)
+    for handler in logging.getLogger("ray.data").handlers:  # Ray Data's file log keeps everything
+        if not isinstance(handler, logging.FileHandler) and type(handler).__name__ != "SessionFileHandler":
+            handler.setLevel(level)
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    return {"logging_level": level, "log_to_driver": False}
+
+
+@contextmanager
+def _start_up_line_hidden(quiet: dict) -> Iterator[None]:
+    """Ray's core worker starts by writing the log level it was given straight to file descriptor
+    2: hide that while Ray starts (failures still raise, and are reported as one line)."""
+    if quiet["logging_level"] != "ERROR":
+        yield
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _reachable(address: str, seconds: float = 5.0) -> None:

@@ -21,6 +21,10 @@ from OneEuroFilter import OneEuroFilter
 
 from facepoints.inference import Face, FaceKeypointer
 
+# The correlation of a face's coarse crops in two frames below which its points no longer fit the
+# picture (a cut): far from both a followed face's and a cut's (docs/benchmarks.md, "Cuts").
+SAME_PICTURE = 0.8
+
 
 @dataclass(frozen=True)
 class Smoothing:
@@ -72,6 +76,21 @@ def moved_box(box: np.ndarray, before: np.ndarray, after: np.ndarray) -> np.ndar
     return np.concatenate([centre - size / 2, size]).astype(np.float32)
 
 
+def same_picture(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two crops of a face, framed alike, show the same thing: the correlation of their
+    coarse brightness (8x8 px blocks, which motion blur and noise barely change) is high."""
+    coarse = [_blocks(c) for c in (a, b)]
+    if min(c.std() for c in coarse) < 1e-6:  # a flat picture (a fade to black): look again
+        return False
+    return float(np.corrcoef(coarse[0].ravel(), coarse[1].ravel())[0, 1]) >= SAME_PICTURE
+
+
+def _blocks(crop: np.ndarray, block: int = 8) -> np.ndarray:
+    grey = crop.astype(np.float32).mean(-1) if crop.ndim == 3 else crop.astype(np.float32)
+    size = grey.shape[0] // block * block
+    return grey[:size, :size].reshape(size // block, block, size // block, block).mean((1, 3))
+
+
 class FaceTracker:
     """Call it on each frame in order; get every face with smoothed keypoints and a track id."""
 
@@ -81,13 +100,15 @@ class FaceTracker:
         self.rate, self.scheme, self.min_iou = rate, scheme, min_iou
         self.tracks: list[Track] = []
         self._frames, self._next_id = 0, 0
+        self._previous: np.ndarray | None = None
         self._eyes = _eye_indices(keypointer.model.scheme.name)
 
     def __call__(self, image: np.ndarray, time: float) -> list[tuple[int, Face]]:
-        self._follow(image)
-        if self._frames % self.detect_every == 0 or not self.tracks:
+        cut = self._follow(image)
+        if self._frames % self.detect_every == 0 or not self.tracks or cut:
             self._detect(image)
         self._frames += 1
+        self._previous = image
         out = []
         for track in self.tracks:
             points = track.points
@@ -96,19 +117,29 @@ class FaceTracker:
             out.append((track.id, self.keypointer.face(track.box, track.score, points, self.scheme)))
         return out
 
-    def _follow(self, image: np.ndarray) -> None:
-        """Move every track to this frame, framed from its last keypoints."""
+    def _follow(self, image: np.ndarray) -> bool:
+        """Move every track to this frame, framed from its last keypoints; True at a cut.
+
+        A face is followed where its last keypoints frame in this frame much what they framed in
+        the last one; where they frame something else (a hard cut, a face gone behind something)
+        the track ends and the detector runs at once."""
         if not self.tracks:
-            return
+            return False
         height, width = image.shape[:2]
-        points = self.keypointer.reframe(image, np.stack([t.points for t in self.tracks]))
+        last = np.stack([t.points for t in self.tracks])
+        crops, matrices = self.keypointer.frame_from(image, last)
+        before, _ = self.keypointer.frame_from(self._previous, last)
+        points = self.keypointer.to_image(self.keypointer.model.predict(crops), matrices)
         kept = []
-        for track, p in zip(self.tracks, points):
+        for track, p, now, then in zip(self.tracks, points, crops, before):
             centre = p.mean(0)
-            if 0 <= centre[0] < width and 0 <= centre[1] < height:  # a face that left the frame is dropped
+            inside = 0 <= centre[0] < width and 0 <= centre[1] < height  # a face that left the frame is dropped
+            if inside and same_picture(now, then):
                 track.box, track.points = moved_box(track.box, track.points, p), p
                 kept.append(track)
+        cut = len(kept) < len(self.tracks)
         self.tracks = kept
+        return cut
 
     def _detect(self, image: np.ndarray) -> None:
         """Start tracks for new faces and end those no detection confirms. A confirmed track keeps

@@ -2,12 +2,14 @@
 
 import csv
 import json
+import time
 
 import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
 
+from facepoints.errors import FacepointsError
 from facepoints.data.fkd import read_fkd_training, read_groups
 from facepoints.data.aligned import aligned_crops
 from facepoints.data.keypoint_set import concatenate
@@ -161,13 +163,47 @@ def test_models_of_framed_photo_crops_report_pixel_centres(tmp_path, shared_data
     Kaggle-layout models, whose label origin is unknown, keep theirs."""
     samples, scheme = read_landmark_csv(shared_data / "w300/faces/keypoints.csv")
     crops, _ = aligned_crops(samples[:96], scheme)
+    crops.groups = None  # as a data set without identities, or photos, to hold out
     save_packed(crops, tmp_path / "crops.npz")
     config = recipe("photo68", model="lenet5", epochs=1, batch_size=32, val_fraction=0.25)
     train_run(config, tmp_path / "crops.npz", tmp_path / "run", progress=False)
     learned = load_file(str(tmp_path / "run" / "model.safetensors"))["label_offset"]
     assert config.flip_tta and config.learn_label_offset and float(learned) != 0.0
     assert KeypointModel(tmp_path / "run").label_offset == 0.0
-    assert "as pixel centres" in (tmp_path / "run" / "card.md").read_text()
+    card = (tmp_path / "run" / "card.md").read_text()
+    assert "as pixel centres" in card
+    # No --val-groups: the card says the rows were held out at random, not "unknown identities".
+    assert "held out at random" in card and "unknown" not in card
+
+    # Again on the finished run: nothing trained, nothing rewritten; other settings are refused.
+    files = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+    again = train_run(config, tmp_path / "crops.npz", tmp_path / "run", progress=False)
+    assert again["complete"] and again["val"] == json.loads(files["scores.json"])["val"]
+    with pytest.raises(FacepointsError, match="complete, trained with epochs=1; give a new --out to train with epochs=3"):
+        train_run(config.but(epochs=3), tmp_path / "crops.npz", tmp_path / "run", progress=False)
+    assert files == {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+
+
+def test_progress_counts_epochs_from_one_and_names_each_stage(tmp_path, fkd, monkeypatch):
+    """--epochs 2 reads epoch 1/2 then 2/2 (Lightning's own bar: 0/1, 1/1); the pseudo strategy
+    says which of its two trainings runs, and estimates the time left for both."""
+    from types import SimpleNamespace
+
+    from facepoints.training import strategies
+    from facepoints.training.progress import TrainingProgress
+
+    bar = TrainingProgress("stage 1/2: masked", later_epochs=4)
+    bar._trainer = SimpleNamespace(max_epochs=4)
+    assert bar._get_train_description(0) == "stage 1/2: masked · epoch 1/4"
+    bar._started, bar._first_epoch = time.monotonic() - 10, 0  # two epochs in 10 s: 2 + 4 left, 30 s
+    assert bar._get_train_description(2) == "stage 1/2: masked · epoch 3/4 · at most 0:00:30 left"
+
+    stages, real_fit = [], strategies.fit_module
+    monkeypatch.setattr(strategies, "fit_module", lambda cfg, ks, val, folder, progress: stages.append(
+        (progress.stage, progress.later_epochs)) or real_fit(cfg, ks, val, folder, progress=False))
+    config = recipe("default", model="lenet5", epochs=1, batch_size=32)
+    strategies.fit_predictor(config, fkd.subset(slice(0, 64)), None, tmp_path)
+    assert stages == [("stage 1/2: masked", 1), ("stage 2/2: pseudo-labels", 0)]
 
 
 def test_photo_recipe_is_the_bundled_model_and_other_models_drop_its_options():

@@ -26,6 +26,23 @@ def shown(text: str) -> str:
     """``text`` fit for the terminal: control characters written as escapes, markup escaped."""
     return escape(_CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text))
 
+# Optional dependencies, by the name Python imports, and the extra of facepoints that installs each.
+EXTRAS = {
+    "torch": "train", "pytorch_lightning": "train", "lightning": "train", "safetensors": "train", "onnx": "train",
+    "onnxscript": "train", "torchmetrics": "train",
+    "fastapi": "serve", "uvicorn": "serve", "multipart": "serve", "python_multipart": "serve", "fastapi_offline": "serve",
+    "ray": "ray", "pyarrow": "ray",
+    "av": "video", "matplotlib": "plots",
+}
+
+
+def missing_module(name: str) -> str:
+    """The one line for an optional dependency that is not installed, naming the extra to install."""
+    top = name.split(".")[0]
+    extra = EXTRAS.get(top)
+    fix = f"install facepoints[{extra}]" if extra else f"install {top}"
+    return f"{top} is not installed; {fix} for this command"
+
 
 def user_errors(command):
     """Turn a FacepointsError (or a missing optional dependency) into one line and exit code 1."""
@@ -40,8 +57,7 @@ def user_errors(command):
             errors.print(f"[red]error:[/red] {shown(str(e))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except ModuleNotFoundError as e:
-            errors.print(f"[red]error:[/red] {e.name} is not installed; install facepoints\\[train] for this command",
-                         highlight=False, soft_wrap=True)
+            errors.print(f"[red]error:[/red] {escape(missing_module(e.name or str(e)))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             errors.print("interrupted")

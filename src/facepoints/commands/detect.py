@@ -3,32 +3,41 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from facepoints.commands.console import console, errors, image_progress
-from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
+from facepoints.commands.options import BOX, DETECT_SIZE, FLIP_TEST, SCHEME, THRESHOLD, model_option
 from facepoints.options import KeypointerOptions
 
 
 def example_photo() -> Path:
-    """A public-domain portrait (Grace Hopper, US Navy photo) that matplotlib ships."""
-    import matplotlib.cbook
+    """A public-domain portrait (Grace Hopper, US Navy photo; the copy matplotlib ships)."""
+    return Path(str(resources.files("facepoints") / "assets" / "grace_hopper.jpg"))
 
-    return Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+def _summary(entry: dict) -> str:
+    """One image's line: its faces' boxes and scores, or its error."""
+    if "error" in entry:
+        return f"{entry['path']}: error"
+    faces = entry["faces"]
+    boxes = "; ".join(f"box {','.join(f'{v:g}' for v in f['box'])} score {f['score']:.2f}" for f in faces)
+    scheme = f" ({len(faces[0]['keypoints'])} {faces[0]['scheme']} keypoints each)" if faces else ""
+    return f"{entry['path']}: {len(faces)} face(s){scheme}" + (f": {boxes}" if faces else "")
 
 
 def detect(
     inputs: list[str] = typer.Argument(None, help="Images, folders (searched recursively) or - for paths on stdin."),
-    scheme: Optional[str] = typer.Option(None, help="Keypoints to report: ibug68, fkd15 or celeba5 (default: the model's)."),
+    scheme: Optional[str] = SCHEME,
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write all results to this JSON file (- for stdout)."),
     draw: Optional[Path] = typer.Option(None, help="Folder for overlay pictures, <name>.png each (photos that "
                                         "share a name keep their folders below the inputs' common one)."),
     numbers: bool = typer.Option(False, help="Number the keypoints in overlays."),
-    box: Optional[str] = typer.Option(None, help="x,y,w,h of the face: skip detection."),
-    model: str = typer.Option(KeypointerOptions.model, help="model.onnx, a run folder, or a bundled model name (ibug68; ibug68-fast: faster per face, slightly less accurate; ibug68-tiny: faster still, on 96 px crops; fkd15)."),
+    box: Optional[str] = BOX,
+    model: str = model_option(KeypointerOptions.model, help="model.onnx, a run folder, or a bundled model name (ibug68; ibug68-fast: faster per face, slightly less accurate; ibug68-tiny: faster still, on 96 px crops; fkd15)."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
     flip_test: bool = FLIP_TEST,
@@ -51,8 +60,9 @@ def detect(
                                 flip_test=flip_test, refine=refine if refine is not None else int(bool(box)),
                                 threads=1 if workers > 1 else None)
     overlays = overlay_names(paths) if draw is not None else {}
-    if json_out == Path("-"):
-        json_out = None  # stdout, as without --json
+    to_stdout = json_out == Path("-")
+    if to_stdout:
+        json_out = None
     check_outputs([json_out, *(draw / name for name in overlays.values())], paths)
     keypointer = FaceKeypointer(options=options)
     if draw is not None:
@@ -72,8 +82,11 @@ def detect(
     document = {"images": results}
     if json_out is not None:
         write_text_atomic(json_out, json.dumps(document, indent=1))
-    else:
+    elif to_stdout:
         console.print_json(json.dumps(document))
+    else:  # the keypoints only when asked for (--json): here, what was found where
+        for entry in results:
+            console.print(_summary(entry), highlight=False, soft_wrap=True)
     found = sum(len(r["faces"]) for r in results)
     errors.print(f"{found} face(s) in {len(paths) - failures} image(s)" + (f"; {failures} failed" if failures else ""))
     if failures:

@@ -7,8 +7,7 @@ from typing import Optional
 import typer
 
 from facepoints.commands.console import errors
-from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
-from facepoints.errors import FacepointsError
+from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, SCHEME, THRESHOLD
 from facepoints.options import KeypointerOptions
 
 
@@ -17,7 +16,7 @@ def detect_ray(
     out: str = typer.Option(..., help="Folder for the result files (new or empty; a URI on a cluster without shared disk)."),
     format: str = typer.Option("parquet", help="parquet or json (JSON lines)."),
     address: Optional[str] = typer.Option(None, help="Ray cluster to join (default: RAY_ADDRESS, else a local instance)."),
-    scheme: Optional[str] = typer.Option(None, help="Keypoints to report: ibug68, fkd15 or celeba5 (default: the model's)."),
+    scheme: Optional[str] = SCHEME,
     model: str = typer.Option(KeypointerOptions.model, help="Bundled model name, or a model.onnx at the same path on every node."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
@@ -27,12 +26,7 @@ def detect_ray(
 ):
     """Rows as in `detect --json` (one per image; "error" for unreadable ones) written as Parquet or
     JSON-lines files by Ray Data workers. Exit 0: all images read; 1: some failed."""
-    try:
-        from facepoints.ray_detect import FORMATS, connect, keypoint_dataset, write_rows
-    except ModuleNotFoundError as e:
-        if e.name != "ray":
-            raise
-        raise FacepointsError("ray is not installed; install facepoints[ray] for this command") from None
+    from facepoints.ray_detect import FORMATS, connect, keypoint_dataset, write_rows  # needs facepoints[ray]
 
     if format not in FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}, not {format!r}")

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from facepoints.commands.console import console
+from facepoints.commands.options import BOX
 from facepoints.errors import FacepointsError
 
 
@@ -18,7 +19,7 @@ def explain(
     out: Path = typer.Option(..., help="Folder for the pictures and explain.json."),
     keypoint: str = typer.Option("all", help="A keypoint name of the model's scheme, or all."),
     layer: Optional[str] = typer.Option(None, help="Layer for Grad-CAM (default: the last convolutional block)."),
-    box: Optional[str] = typer.Option(None, help="x,y,w,h of the face: skip detection."),
+    box: Optional[str] = BOX,
 ):
     """Grad-CAM and occlusion maps of each keypoint's x and y, over the face the model sees."""
     from facepoints.explain import ExplainableModel, explain_face, select_keypoints, write_explanation

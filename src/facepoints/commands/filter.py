@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.text import Text
 
 from facepoints.commands.console import errors, image_progress
-from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
+from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD, model_option
 from facepoints.errors import DataError, FacepointsError
 from facepoints.options import KeypointerOptions
 
@@ -34,7 +34,7 @@ def filter_faces(
     min_confidence: float = typer.Option(0.0, min=0.0, max=1.0, help="Photos: leave out keypoints (keypoints filter) "
                                          "or faces (pictures, by their mean) less sure than this (0-1)."),
     # ibug68-fast: on video more frames a second and less jitter than ibug68, for slightly higher NME (docs/benchmarks.md).
-    model: str = typer.Option("ibug68-fast", help="Keypoint model: bundled name (ibug68-fast; ibug68, a little more accurate on photos; ibug68-tiny, faster), model.onnx or run folder."),
+    model: str = model_option("ibug68-fast", help="Keypoint model: bundled name (ibug68-fast; ibug68, a little more accurate on photos; ibug68-tiny, faster), model.onnx or run folder."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
     flip_test: bool = FLIP_TEST,
@@ -48,7 +48,12 @@ def filter_faces(
 
     if (source is None) == (webcam is None):
         raise typer.BadParameter("give INPUT or --webcam, not both")
-    effect = load_filter(name, min_confidence)
+    try:
+        effect = load_filter(name, min_confidence)
+    except FacepointsError as e:
+        if Path(name).suffix.lower() == ".json":  # the user's own picture: bad input, not usage
+            raise
+        raise typer.BadParameter(str(e), param_hint="NAME") from None
     label = Path(name).stem
     if source is not None:
         if not source.exists():

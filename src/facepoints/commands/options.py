@@ -9,6 +9,7 @@ import typer
 
 from facepoints.errors import FacepointsError
 from facepoints.options import MAX_SIDE, SIDE_LIMITS, KeypointerOptions
+from facepoints.schemes import SCHEMES
 
 THRESHOLD = typer.Option(KeypointerOptions.threshold, min=0.0, max=1.0, help="Face detector score threshold.")
 DETECT_SIZE = typer.Option(
@@ -21,6 +22,45 @@ FLIP_TEST = typer.Option(
     help="Average each face's keypoints with those found on its mirror image: slightly more accurate, "
          "at the cost of a second pass of the keypoint model.",
 )
+
+
+
+def _scheme(value: str | None) -> str | None:
+    if value is not None and value not in SCHEMES:
+        raise typer.BadParameter(f"{value!r} is not a keypoint scheme; choose {', '.join(SCHEMES)}")
+    return value
+
+
+def _model(value: str) -> str:
+    """A bundled name or a path: a word that is neither is a mistyped name (usage error), while a
+    path that is missing is bad input, found when the model is loaded."""
+    from facepoints.runtime import BUNDLED
+
+    path = Path(value)
+    if value in BUNDLED or path.exists() or path.suffix or len(path.parts) > 1:
+        return value
+    raise typer.BadParameter(f"{value!r} is neither a bundled model ({', '.join(BUNDLED)}) nor a model file "
+                             "or run folder")
+
+
+def _box(value: str | None) -> str | None:
+    from facepoints.inference import parse_box
+
+    if value is not None:
+        try:
+            parse_box(value)
+        except FacepointsError as e:
+            raise typer.BadParameter(str(e)) from None
+    return value
+
+
+SCHEME = typer.Option(None, callback=_scheme, help=f"Keypoints to report: {', '.join(SCHEMES)} (default: the model's).")
+BOX = typer.Option(None, callback=_box, help="x,y,w,h of the face: skip detection.")
+
+
+def model_option(default: str, help: str):
+    """``--model``: checked before any work, so a mistyped name is a usage error (exit 2)."""
+    return typer.Option(default, callback=_model, help=help)
 
 
 def existing(path: Path, what: str) -> Path:

@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
+from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD, model_option
 from facepoints.errors import FacepointsError
 from facepoints.options import KeypointerOptions
 
@@ -19,7 +19,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(8000, min=0, max=65535),
     workers: int = typer.Option(1, min=1, help="Server processes, each with its own copy of the model."),
-    model: str = typer.Option(KeypointerOptions.model, help="Keypoint model: bundled name (ibug68; ibug68-fast: faster per face, slightly less accurate; ibug68-tiny: faster still), model.onnx or run folder."),
+    model: str = model_option(KeypointerOptions.model, help="Keypoint model: bundled name (ibug68; ibug68-fast: faster per face, slightly less accurate; ibug68-tiny: faster still), model.onnx or run folder."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
     flip_test: bool = FLIP_TEST,

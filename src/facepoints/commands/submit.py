@@ -7,14 +7,14 @@ from pathlib import Path
 import typer
 
 from facepoints.commands.console import console
-from facepoints.commands.options import existing
+from facepoints.commands.options import existing, model_option
 
 
 def submit(
     test: Path = typer.Option(..., help="Kaggle test.csv or test.zip."),
     lookup: Path = typer.Option(..., help="Kaggle IdLookupTable.csv."),
     out: Path = typer.Option(..., help="Submission CSV to write."),
-    model: str = typer.Option("fkd15", help="model.onnx, a run folder, or a bundled model name."),
+    model: str = model_option("fkd15", help="model.onnx, a run folder, or a bundled model name."),
 ):
     """Write a Kaggle submission (RowId,Location) for every row of the lookup table."""
     from facepoints.data.fkd import read_fkd_test, read_id_lookup

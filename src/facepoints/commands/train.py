@@ -11,12 +11,16 @@ import typer
 from facepoints.commands.console import console
 from facepoints.commands.options import existing
 from facepoints.errors import FacepointsError
+from facepoints.training.config import RECIPES
+
+_DEFAULT = RECIPES["default"]
 
 
 def train(
     data: list[Path] = typer.Option(..., help="Training data: Kaggle training.csv/.zip, a landmark CSV, a .pts "
                                     "folder or packed crops (.npz); repeat to combine sets."),
-    out: Path = typer.Option(..., help="Run folder to write (an existing one is resumed)."),
+    out: Path = typer.Option(..., help="Run folder to write (an unfinished one is resumed; a complete one is "
+                             "left as it is: exit 0 with the same settings, 1 with others)."),
     exclude: Optional[str] = typer.Option(None, help="Leave out the top N suspects of an audit: suspects.csv[:N]."),
     val_groups: Optional[Path] = typer.Option(None, help="CSV `row,identity`: hold out whole identities."),
     scheme: Optional[Path] = typer.Option(None, help="Your own points: a scheme .json or a landmark .csv whose header names them."),
@@ -27,10 +31,13 @@ def train(
     model_cfg: Optional[str] = typer.Option(None, help='Architecture options as JSON, e.g. \'{"width": 48}\'.'),
     strategy: Optional[str] = typer.Option(None, help="Missing keypoints: masked, drop, ffill, mean, linear, pseudo, split."),
     augment: Optional[str] = typer.Option(None, help="Augmentation preset: none, flip, flip_brightness, full, photo, pose (turns to +-60 degrees, occluded eyes and mouth)."),
-    epochs: Optional[int] = typer.Option(None, min=0),
+    epochs: Optional[int] = typer.Option(None, min=0, show_default=f"the recipe's; default recipe {_DEFAULT.epochs}",
+                                         help="Most epochs (per stage: the pseudo strategy trains twice). "
+                                              "Early stopping can end sooner."),
     patience: Optional[int] = typer.Option(None, min=1, help="Stop after this many epochs without a better validation RMSE."),
-    batch_size: Optional[int] = typer.Option(None, min=1),
-    lr: Optional[float] = typer.Option(None, min=0.0),
+    batch_size: Optional[int] = typer.Option(None, min=1, show_default=f"the recipe's; default recipe {_DEFAULT.batch_size}"),
+    lr: Optional[float] = typer.Option(None, min=0.0, show_default=f"the recipe's; default recipe {_DEFAULT.lr:g}",
+                                       help="Peak learning rate."),
     ensemble: Optional[int] = typer.Option(None, min=1, help="Average this many independently seeded models."),
     flip_tta: Optional[bool] = typer.Option(None, help="Average with the mirrored face's prediction."),
     val_fraction: Optional[float] = typer.Option(None, min=0.0, max=0.9, help="Share held out (0: train on all)."),
@@ -70,9 +77,20 @@ def train(
                        progress=progress, scheme=user_scheme)
     if not result:  # a data-parallel worker: rank 0 reports
         return
+    console.print(f"{out}: {'complete already, nothing to train: ' if result.get('complete') else ''}{run_summary(result)}")
+
+
+def run_summary(result: dict) -> str:
+    """The run's scores, saying why they differ from the progress bar's last val_rmse."""
     val = result.get("val")
-    summary = f"validation RMSE {val['rmse']:.3f} px on {result['val_rows']} rows" if val else "trained on all rows"
-    console.print(f"{out}: {summary}; {result['train_seconds']} s on {result['device']}")
+    if not val:
+        summary = "trained on all rows"
+    else:
+        summary = f"validation RMSE {val['rmse']:.3f} px on {result['val_rows']} rows, of the best epoch"
+        if "val_without_flip_tta" in result:
+            summary += (f" with flip test-time averaging ({result['val_without_flip_tta']['rmse']:.3f} without it, "
+                        "as the progress bar's val_rmse is measured)")
+    return f"{summary}; {result['train_seconds']} s on {result['device']}"
 
 
 def _json_object(text: str, option: str) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from rich.console import Console
 from rich.progress import track
 
 from facepoints.crop import PHOTO_FRAMING, Framing, apply_affine, crop_face, framing_transform, reference_points
@@ -37,7 +38,8 @@ def aligned_crops(
     kept: list[LandmarkSample] = []
     skipped: list[tuple[str, str]] = []
     last_path, image = None, None  # the faces of one photo come in a run: decode it once
-    for sample in track(samples, description="cropping faces", disable=not progress, transient=True):
+    for sample in track(samples, description="cropping faces", disable=not progress, transient=True,
+                        console=Console(stderr=True)):
         reference, known = reference_points(sample.points, sample.mask, scheme, framing)
         if not known.all():
             skipped.append((sample.name, "reference points (eyes, nose, mouth corners) not all labelled"))

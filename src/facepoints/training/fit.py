@@ -116,9 +116,10 @@ def keep_metrics_through(metrics: Path, epoch: int) -> None:
 
 def fit_module(
     config: TrainConfig, train_set: KeypointSet, val_set: KeypointSet | None, work_dir: Path,
-    progress: bool = True,
+    progress: bool | RichProgressBar = True,
 ) -> KeypointModule:
-    """Train (or resume, or reload a finished) module in ``work_dir``; return it with its best weights."""
+    """Train (or resume, or reload a finished) module in ``work_dir``; return it with its best weights.
+    ``progress``: show a bar (True), none, or this bar (training.progress.TrainingProgress)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     limit_host_threads()
     pl.seed_everything(config.seed, workers=True, verbose=False)
@@ -144,7 +145,7 @@ def fit_module(
         if config.freeze_epochs:
             callbacks.append(FrozenEncoder(config.freeze_epochs))
         if progress:
-            callbacks.append(RichProgressBar(leave=False))
+            callbacks.append(progress if isinstance(progress, RichProgressBar) else RichProgressBar(leave=False))
         trainer = pl.Trainer(
             max_epochs=config.epochs,
             accelerator="auto",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import platform
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,7 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
         config = finetune_config(config, source)
     if config.model not in list_models():
         raise FacepointsError(f"unknown model {config.model!r}; choose one of {', '.join(list_models())}")
-    dataset = load_training_set(data if isinstance(data, list) else [data], groups, scheme)
+    dataset = load_training_set(data if isinstance(data, list) else [data], groups, scheme=scheme)
     if source is not None:
         check_fits(source, dataset)
     output_folder(out)  # only once the data is known good: a refused run leaves no folder
@@ -73,6 +74,8 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
         config = config.but(compile=compiles_by_default(device_type))
     if config.graph is None:
         config = config.but(graph=graphs_by_default(device_type, config.devices * config.nodes))
+    if (out / "card.md").is_file():  # written last: the run is complete
+        return completed_run(config, out)
     write_text_atomic(out / "config.json", config.to_json())
     write_text_atomic(out / "split.json", json.dumps({  # so benchmarks score exactly the held-out faces
         "val_rows": [str(r) for r in val_set.rows],
@@ -127,6 +130,18 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
     return result
 
 
+def completed_run(config: TrainConfig, out: Path) -> dict:
+    """A finished run's scores, marked ``complete``; its files stay as they are, so the card
+    always describes what was trained. Other settings need a new run folder."""
+    trained = TrainConfig.from_json(out / "config.json")
+    changed = {k: v for k, v in asdict(config).items() if asdict(trained).get(k) != v}
+    if changed:
+        was = ", ".join(f"{k}={asdict(trained).get(k)}" for k in changed)
+        now = ", ".join(f"{k}={v}" for k, v in changed.items())
+        raise FacepointsError(f"{out}: this run is complete, trained with {was}; give a new --out to train with {now}")
+    return {**json.loads((out / "scores.json").read_text()), "complete": True}
+
+
 def _runtime_flip_test(predictor: nn.Module) -> tuple[nn.Module, dict]:
     """The graph to export, and the record's flip settings for it.
 
@@ -174,9 +189,12 @@ def _worst_predictions(ks: KeypointSet, pred: np.ndarray, path: Path, count: int
 
 def model_card(config: TrainConfig, dataset: KeypointSet, result: dict, record: ModelRecord) -> str:
     val = result.get("val")
+    held_out = (f"rows of {result['val_groups']} held-out identities" if result["val_groups"] else
+                "rows held out at random (no identities given: near-duplicate frames of one person may sit on both "
+                "sides, so this score may flatter the model)")
     scores = (
         f"- Validation RMSE {val['rmse']:.3f} px, MAE {val['mae']:.3f} px, NME {val['nme']:.4f} "
-        f"on {result['val_rows']} rows of {result['val_groups'] or 'unknown'} held-out identities.\n"
+        f"on {result['val_rows']} {held_out}.\n"
         if val else "- Trained on all rows: no held-out score. See docs/benchmarks.md for validated runs.\n"
     )
     architecture = f"{config.model} {json.dumps(config.model_cfg)}" if config.model_cfg else config.model

@@ -22,6 +22,7 @@ from facepoints.training.config import TrainConfig
 from facepoints.training.fit import fit_module
 from facepoints.training.heads import SchemeHeads
 from facepoints.training.module import KeypointModule, to_model_input
+from facepoints.training.progress import TrainingProgress
 
 
 def predictor_of(module: KeypointModule, config: TrainConfig) -> nn.Module:
@@ -80,8 +81,10 @@ def fit_predictor(
                                         for part in members[0].scheme_mappings}
         return ensemble
 
-    def fit(ks: KeypointSet, folder: Path, cfg: TrainConfig = config, val=val_set) -> nn.Module:
-        return predictor_of(fit_module(cfg, ks, val, folder, progress), cfg)
+    def fit(ks: KeypointSet, folder: Path, cfg: TrainConfig = config, val=val_set, stage: str = "",
+            later_epochs: int = 0) -> nn.Module:
+        bar = TrainingProgress(stage, later_epochs) if progress else False
+        return predictor_of(fit_module(cfg, ks, val, folder, bar), cfg)
 
     strategy = config.strategy
     if isinstance(train_set.scheme, StackedScheme) and strategy != "masked":
@@ -91,11 +94,14 @@ def fit_predictor(
     if strategy in IMPUTERS:
         return fit(IMPUTERS[strategy](train_set), work_dir)
     if strategy == "pseudo":
-        first = fit(train_set, work_dir / "first", config.but(strategy="masked"))
-        return fit(fill_from_predictions(train_set, predict(first, train_set.images)), work_dir / "second")
+        first = fit(train_set, work_dir / "first", config.but(strategy="masked"), stage="stage 1/2: masked",
+                    later_epochs=config.epochs)
+        return fit(fill_from_predictions(train_set, predict(first, train_set.images)), work_dir / "second",
+                   stage="stage 2/2: pseudo-labels")
     if strategy == "split":
         core_val = restrict_to_core(val_set) if val_set is not None else None
-        core = fit(restrict_to_core(train_set), work_dir / "core", val=core_val)
-        full = fit(drop_incomplete(train_set), work_dir / "full")
+        core = fit(restrict_to_core(train_set), work_dir / "core", val=core_val, stage="model 1/2: core keypoints",
+                   later_epochs=config.epochs)
+        full = fit(drop_incomplete(train_set), work_dir / "full", stage="model 2/2: all keypoints")
         return CorePlusFull(full, core, train_set.scheme.num_keypoints, train_set.scheme.core).eval()
     raise ValueError(f"unknown strategy {strategy!r}")
