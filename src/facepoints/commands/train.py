@@ -49,7 +49,7 @@ def train(
     compile: Optional[bool] = typer.Option(None, "--compile/--no-compile",
                                            help="Compile the training step into fused kernels (default: on a GPU)."),
     graph: Optional[bool] = typer.Option(None, "--graph/--no-graph",
-                                         help="Replay the step as one CUDA graph (default: on a single GPU)."),
+                                         help="Replay the step as one CUDA graph (one GPU only; off by default)."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ):
     """Train a keypoint model; the run folder holds config, metrics, plots, weights, ONNX and a card."""

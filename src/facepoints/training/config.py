@@ -43,9 +43,10 @@ class TrainConfig:
     # installed). A small model's step is bound by its host time, not by the GPU; fusing cuts
     # both (docs/benchmarks.md).
     compile: bool | None = None
-    # Replay the step's forward and backward as one CUDA graph (None: on a single GPU). The host
-    # then launches one graph a step instead of every kernel.
-    graph: bool | None = None
+    # Replay the step's forward and backward as one CUDA graph, on a single GPU: the host then
+    # launches one graph a step instead of every kernel. Off until its whole-run accuracy has been
+    # measured on a GPU (docs/benchmarks.md, training on the GPU).
+    graph: bool = False
     devices: int = 1  # GPUs (or CPU processes) per host
     nodes: int = 1  # hosts, each started by torchrun --nnodes
     # Start from a trained model's weights (a bundled name or a run folder; training/transfer.py),

@@ -34,8 +34,8 @@ def compiles_by_default(device_type: str) -> bool:
     return device_type == "cuda" and has_triton()
 
 
-def graphs_by_default(device_type: str, world_size: int) -> bool:
-    """Replay the step as a CUDA graph on one GPU; data-parallel steps all-reduce gradients
+def graphs_apply(device_type: str, world_size: int) -> bool:
+    """A step can be replayed as a CUDA graph on one GPU; data-parallel steps all-reduce gradients
     during the backward pass, which a plain graph capture cannot hold."""
     return device_type == "cuda" and world_size == 1
 
@@ -96,7 +96,7 @@ class KeypointModule(pl.LightningModule):
         compile_step = config.compile if config.compile is not None else compiles_by_default(self.device.type)
         # Fixed shapes (training batches drop their remainder), so one graph serves every step.
         loss_fn = torch.compile(self.augmented_loss, dynamic=False) if compile_step else self.augmented_loss
-        graph = config.graph if config.graph is not None else graphs_by_default(self.device.type, self.trainer.world_size)
+        graph = config.graph and graphs_apply(self.device.type, self.trainer.world_size)
         self._loss_and_gradients = GraphedBackward(loss_fn, self) if graph else self._backward(loss_fn)
         self._graphed = graph
         self._loss_sum = torch.zeros((), device=self.device)

@@ -33,7 +33,7 @@ from facepoints.models.wrappers import FlipAveraged
 from facepoints.plots import keypoint_grid, learning_curves
 from facepoints.schemes import BUILT_IN, Scheme, scheme_definition
 from facepoints.training.config import TrainConfig
-from facepoints.training.module import compiles_by_default, graphs_by_default
+from facepoints.training.module import compiles_by_default
 from facepoints.training.split import split_by_group
 from facepoints.training.strategies import fit_predictor, predict
 from facepoints.training.transfer import check_fits, finetune_config
@@ -69,11 +69,8 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
     train_set, val_set = split_by_group(dataset, config.val_fraction, config.seed)
     if exclude_rows:  # from training only: validation stays the same faces, so scores compare
         train_set = without_rows(train_set, exclude_rows)
-    device_type = "cuda" if torch.cuda.is_available() else "cpu"
-    if config.compile is None:  # record what the defaults mean on this machine
-        config = config.but(compile=compiles_by_default(device_type))
-    if config.graph is None:
-        config = config.but(graph=graphs_by_default(device_type, config.devices * config.nodes))
+    if config.compile is None:  # record what the default means on this machine
+        config = config.but(compile=compiles_by_default("cuda" if torch.cuda.is_available() else "cpu"))
     if (out / "card.md").is_file():  # written last: the run is complete
         return completed_run(config, out)
     write_text_atomic(out / "config.json", config.to_json())
