@@ -13,9 +13,10 @@ box holds the labels' centroid (nearest box centre if several); faces with none 
   (frontal < 15, moderate 15-30, large >= 30 degrees: 300-W's labelled faces reach about 45).
 - crops: each face aligned to the arcface and head templates from its predicted points; the
   keypoints found again on the crop (detector and model on the crop alone): eye-centre distance to
-  the template's, in crop pixels.
+  the template's, in crop pixels; beside it, where the same fit puts the labelled eyes (the least a
+  perfect model could get: the template is not shaped like every face).
 - confidence: Spearman correlation of confidence with error (negative is good; reported as
-  -rho) for the flip-test spread (what the package uses) and for the spread between the direct
+  -rho) over all points, and within each point across faces (mean over the points) for the flip-test spread (what the package uses) and for the spread between the direct
   pass and one on a crop shifted by 3 px (an alternative that costs another pass); the occlusion
   test: a grey box over the mouth, mouth and eye points' confidence before and after.
 - cost: ms per face of pose, openness, confidence and an aligned crop, beside the keypoint model's
@@ -32,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from facepoints.align import aligned_crop, alignment_matrix, template_points
-from facepoints.confidence import point_confidence
+from facepoints.confidence import confidence_features, point_confidence
 from facepoints.crop import apply_affine, crop_face
 from facepoints.data.landmarks import read_landmark_csv
 from facepoints.fileio import write_text_atomic
@@ -83,7 +84,8 @@ def passes(keypointer: FaceKeypointer, image: np.ndarray, detection, shift: floa
     return keypointer.to_image(points, matrices)[0], spread[0], shifted_spread
 
 
-def measure_confidence(keypointer, samples, name: str) -> dict:
+def measure_confidence(keypointer, samples, name: str, fit: bool = False) -> dict:
+    """The report's confidence and pose figures; with ``fit``, only the spreads and errors to fit on."""
     spreads, shifted, errors, pose_rows, occlusion = [], [], [], [], []
     for s in samples:
         image = read_image(s.image)
@@ -93,6 +95,8 @@ def measure_confidence(keypointer, samples, name: str) -> dict:
         points, spread, shift_spread = passes(keypointer, image, detection)
         spreads.append(spread), shifted.append(shift_spread)
         errors.append(np.linalg.norm(points - s.points, axis=-1) / eye_distance(s.points))
+        if fit:
+            continue
         truth, found = head_pose(s.points), head_pose(points)
         pose_rows.append([truth.yaw, abs(truth.yaw - found.yaw), abs(truth.pitch - found.pitch),
                           abs(truth.roll - found.roll)])
@@ -104,15 +108,19 @@ def measure_confidence(keypointer, samples, name: str) -> dict:
         occlusion.append([spread, covered_spread])
     size = keypointer.model.framing.size
     spreads, shifted, errors = np.array(spreads), np.array(shifted), np.array(errors)
+    if fit:
+        return {"spreads": spreads, "errors": errors}
     confidence = point_confidence(spreads, size, name)
     before, after = (point_confidence(np.array(o), size, name) for o in zip(*occlusion))
     poses = np.array(pose_rows)
     return {
         "faces": len(errors),
-        "spreads": spreads, "errors": errors,  # for the fit; dropped from the report
         "rank_correlation": {"flip_spread": -spearman(spreads.ravel(), errors.ravel()),
                              "shifted_pass_spread": -spearman(shifted.ravel(), errors.ravel()),
-                             "confidence": -spearman(confidence.ravel(), errors.ravel())},
+                             "confidence": -spearman(confidence.ravel(), errors.ravel()),
+                             # within each point across faces: what the confidence says about this face
+                             "confidence_within_point": float(np.mean([-spearman(c, e) for c, e in zip(confidence.T, errors.T)])),
+                             "flip_spread_within_point": float(np.mean([-spearman(c, e) for c, e in zip(spreads.T, errors.T)]))},
         "reliability": reliability(confidence, errors),
         "occlusion": {"mouth_before": float(before[:, 48:68].mean()), "mouth_after": float(after[:, 48:68].mean()),
                       "eyes_before": float(before[:, 36:48].mean()), "eyes_after": float(after[:, 36:48].mean()),
@@ -135,19 +143,25 @@ def reliability(confidence: np.ndarray, errors: np.ndarray) -> list[dict]:
     return rows
 
 
-def fit_logistic(spreads: np.ndarray, right: np.ndarray, steps: int = 50) -> tuple[float, float]:
-    """P(right) = sigmoid(intercept + slope * log(spread)), by Newton's method."""
-    x = np.stack([np.ones(spreads.size), np.log(np.maximum(spreads.ravel(), 1e-5))], 1)
-    y, w = right.ravel().astype(float), np.zeros(2)
+def fit_logistic(spreads: np.ndarray, right: np.ndarray, crop_size: int, steps: int = 30) -> dict:
+    """P(right) = sigmoid(points[k] + slope * log spread + face_slope * the face's mean log spread)
+    (facepoints.confidence), by Newton's method on (faces, K) spreads."""
+    log_spread, face = confidence_features(spreads, crop_size)
+    n, k = spreads.shape
+    x = np.concatenate([log_spread.reshape(-1, 1), face.reshape(-1, 1), np.tile(np.eye(k), (n, 1))], 1)
+    y, w = right.ravel().astype(float), np.zeros(k + 2)
     for _ in range(steps):
         p = 1 / (1 + np.exp(-x @ w))
-        w += np.linalg.solve(x.T @ (x * (p * (1 - p))[:, None]) + 1e-6 * np.eye(2), x.T @ (y - p))
-    return float(w[0]), float(w[1])
+        w += np.linalg.solve(x.T @ (x * (p * (1 - p))[:, None]) + 1e-4 * np.eye(k + 2), x.T @ (y - p))
+    return {"slope": round(float(w[0]), 4), "face_slope": round(float(w[1]), 4), "points": np.round(w[2:], 4).tolist()}
 
 
 def measure_crops(keypointer, samples, template: str, size: int) -> dict:
-    errors, offsets, to_placed = [], [], []
+    errors, offsets, to_placed, labels_fit = [], [], [], []
     for s in samples:
+        # The labels' own five points through the same fit: how far a perfect model's eyes would land.
+        labelled = apply_affine(s.points[36:48].reshape(2, 6, 2).mean(1), alignment_matrix(s.points, "ibug68", size, template))
+        labels_fit.append(np.linalg.norm(labelled - template_points(template, size)[:2], axis=-1))
         image = read_image(s.image)
         detection = matched(keypointer, image, s.points)
         if detection is None:
@@ -166,7 +180,8 @@ def measure_crops(keypointer, samples, template: str, size: int) -> dict:
     return {"faces": len(errors), "median_px": float(np.median(errors)), "p90_px": float(np.percentile(errors, 90)),
             "share_within_2px": float((errors < 2).mean()), "mean_offset_px": np.mean(offsets, axis=(0, 1)).tolist(),
             "median_px_to_where_the_fit_put_the_eyes": float(np.median(to_placed)),
-            "share_within_2px_of_where_the_fit_put_the_eyes": float((np.array(to_placed) < 2).mean())}
+            "share_within_2px_of_where_the_fit_put_the_eyes": float((np.array(to_placed) < 2).mean()),
+            "labels_fit_median_px": float(np.median(labels_fit)), "labels_fit_share_within_2px": float((np.array(labels_fit) < 2).mean())}
 
 
 def measure_cost(keypointer, samples, repeats: int = 3) -> dict:
@@ -206,10 +221,9 @@ def main() -> None:
         curves = {}
         for name in models:
             keypointer = FaceKeypointer(name, threads=2)
-            found = measure_confidence(keypointer, subset(faces(args.data, held_out=False)), name)
-            intercept, slope = fit_logistic(found["spreads"] / keypointer.model.framing.size, found["errors"] < TOLERANCE)
-            curves[name] = {"slope": round(slope, 4), "intercept": round(intercept, 4)}
-            print(name, curves[name])
+            found = measure_confidence(keypointer, subset(faces(args.data, held_out=False)), name, fit=True)
+            curves[name] = fit_logistic(found["spreads"], found["errors"] < TOLERANCE, keypointer.model.framing.size)
+            print(name, curves[name]["slope"], curves[name]["face_slope"])
         write_text_atomic(ASSET, json.dumps({"tolerance": TOLERANCE, "fitted_on": "300-W training faces, "
                                              "benchmarks/face_extras.py --fit-confidence", "models": curves}, indent=1) + "\n")
         return
@@ -217,7 +231,6 @@ def main() -> None:
     for name in models:
         keypointer = FaceKeypointer(name, threads=2)
         found = measure_confidence(keypointer, held_out, name)
-        del found["spreads"], found["errors"]
         found["crops"] = {t: measure_crops(keypointer, held_out, t, 112) for t in ("arcface", "head")}
         found["cost"] = measure_cost(keypointer, held_out)
         report[name] = found

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from facepoints.commands.detect import example_photo
-from facepoints.confidence import convert_confidence
+from facepoints.confidence import convert_confidence, point_confidence
 from facepoints.data.landmarks import read_landmark_csv
 from facepoints.draw import draw_faces
 from facepoints.imageio import read_image
@@ -43,7 +43,7 @@ def test_lower_confidence_goes_with_larger_error_on_held_out_faces(held_out):
     errors = np.concatenate([np.linalg.norm(face.keypoints - labels, axis=1) for _, labels, face in held_out])
     assert confidence.min() >= 0 and confidence.max() <= 1
     rho = np.corrcoef(ranks(confidence), ranks(errors))[0, 1]
-    assert rho < -0.2  # docs/benchmarks.md: about -0.3 on all held-out faces
+    assert rho < -0.35  # docs/benchmarks.md: about -0.45 on all held-out faces
 
 
 def test_covering_the_mouth_lowers_the_mouth_points_confidence(held_out, keypointer):
@@ -56,7 +56,8 @@ def test_covering_the_mouth_lowers_the_mouth_points_confidence(held_out, keypoin
         drops.append([face.confidence[48:68].mean() - after.confidence[48:68].mean(),
                       face.confidence[36:48].mean() - after.confidence[36:48].mean()])
     mouth, eyes = np.array(drops).T
-    assert np.mean(mouth > 0) >= 0.7 and mouth.mean() > 0.02 and mouth.mean() > 3 * abs(eyes.mean())
+    # The face's mean spread lowers every point a little; the covered ones drop several times more.
+    assert np.mean(mouth > 0) >= 0.7 and mouth.mean() > 0.005 and mouth.mean() > 3 * abs(eyes.mean())
 
 
 def test_confidence_leaves_the_points_alone_and_needs_the_flip_test():
@@ -80,3 +81,15 @@ def test_unsure_points_are_drawn_faded_and_left_out_below_the_minimum():
     drawn = draw_faces(image, [face], boxes=False, min_confidence=0.1)
     sure, unsure = drawn[100, 50, 1], drawn[100, 150, 1]
     assert sure > 200 and 0 < unsure < sure / 2 and drawn[100, 100].max() == 0
+
+
+def test_a_point_the_passes_disagree_on_is_less_sure_and_other_schemes_share_one_curve():
+    even = np.full((1, 68), 2.0, np.float32)
+    wide = even.copy()
+    wide[0, 50] = 20.0
+    before, after = point_confidence(even, 128), point_confidence(wide, 128)
+    drop = before[0] - after[0]
+    assert drop[50] > 3 * drop[0] > 0  # the face's mean spread counts too, the point's own more
+    assert before[0, 0] != before[0, 30]  # jaw and nose points are not equally sure at equal spread
+    five = point_confidence(np.full((2, 5), 0.5, np.float32), 128, "someone-elses-model")
+    assert five.shape == (2, 5) and len(set(five.ravel().tolist())) == 1

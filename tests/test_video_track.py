@@ -50,3 +50,27 @@ def test_filter_video_json_has_pose_openness_and_blinks(tmp_path, clip):
     face = document["frames"][0]["faces"][0]
     assert set(face["pose"]) == {"yaw", "pitch", "roll"} and face["openness"]["left_eye"] > 0.15
     assert document["blinks"] == []  # the clip's face never closes its eyes
+
+
+def test_followed_faces_have_the_confidence_of_their_frames_crop(clip):
+    path, _ = clip
+    frames = list(track(path, model="ibug68-fast"))
+    confidence = [faces[0][1].confidence for _, faces in frames]
+    assert all(c is not None and c.shape == (68,) and 0 <= c.min() and c.max() <= 1 for c in confidence)
+    assert len({round(float(c.mean()), 6) for c in confidence}) > 1  # followed frames get their own, not the first's
+    first = FaceKeypointer("ibug68-fast")(frames[0][0].image)[0]
+    assert np.array_equal(confidence[0], first.confidence)
+    assert all(faces[0][1].confidence is None for _, faces in track(path, model="ibug68-fast", flip_test=False))
+
+
+def test_min_confidence_leaves_out_followed_faces_points_in_video(tmp_path, clip):
+    changed = {}
+    for minimum in ("0", "1"):
+        out = tmp_path / f"min{minimum}.mp4"
+        result = subprocess.run([sys.executable, "-m", "facepoints.cli", "filter", "keypoints", str(clip[0]), "--out",
+                                 str(out), "--min-confidence", minimum], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        with VideoReader(clip[0]) as source, VideoReader(out) as filtered:
+            changed[minimum] = np.mean([np.abs(a.image.astype(int) - b.image.astype(int)).max(-1).__gt__(60).mean()
+                                        for a, b in zip(source, filtered)])
+    assert changed["0"] > 0.002 and changed["1"] < changed["0"] / 10  # points drawn at 0; none at 1 (all are < 1)

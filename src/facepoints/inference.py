@@ -144,14 +144,22 @@ class FaceKeypointer:
                  scheme: str | None = None, channels: str = "rgb") -> list[Face]:
         image = rgb_image(image, channels)
         detections = [Detection(b, 1.0) for b in boxes] if boxes is not None else self.detector(image)
-        if not detections or not isinstance(self.model, KeypointModel):
-            return [self.face(d.box, d.score, p, scheme) for d, p in zip(detections, self.keypoints(image, detections))]
+        if not detections:
+            return []
         crops, matrices = self.frame(image, detections)
-        points, spread = self.model.predict_with_spread(crops)
-        confidence = (point_confidence(spread, self.model.framing.size, self.model.path.stem)
-                      if spread is not None else [None] * len(detections))
+        points, confidence = self.predict_crops(crops)
         return [self.face(d.box, d.score, p, scheme, c)
                 for d, p, c in zip(detections, self.to_image(points, matrices), confidence)]
+
+    def predict_crops(self, crops: np.ndarray) -> tuple[np.ndarray, list]:
+        """The model's (N, K, 2) points on its crops and each crop's (K,) confidence (None without flip
+        test, or for a model that gives no flip spread)."""
+        if not isinstance(self.model, KeypointModel):
+            return self.model.predict(crops), [None] * len(crops)
+        points, spread = self.model.predict_with_spread(crops)
+        if spread is None:
+            return points, [None] * len(crops)
+        return points, list(point_confidence(spread, self.model.framing.size, self.model.path.stem))
 
     def keypoints(self, image: np.ndarray, detections: list[Detection]) -> np.ndarray:
         """(N, K, 2) keypoints in the model's scheme, framed from each detection's points or box."""

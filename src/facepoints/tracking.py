@@ -58,6 +58,7 @@ class Track:
     points: np.ndarray  # raw model-scheme keypoints from the last frame
     scale: float  # eye distance when first seen: the smoothing unit
     smoother: PointSmoother | None = None
+    confidence: np.ndarray | None = None  # (K,) of the last frame's points (facepoints.confidence)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -114,7 +115,7 @@ class FaceTracker:
             points = track.points
             if track.smoother is not None:
                 points = track.smoother(points, time, track.scale)
-            out.append((track.id, self.keypointer.face(track.box, track.score, points, self.scheme)))
+            out.append((track.id, self.keypointer.face(track.box, track.score, points, self.scheme, track.confidence)))
         return out
 
     def _follow(self, image: np.ndarray) -> bool:
@@ -129,13 +130,14 @@ class FaceTracker:
         last = np.stack([t.points for t in self.tracks])
         crops, matrices = self.keypointer.frame_from(image, last)
         before, _ = self.keypointer.frame_from(self._previous, last)
-        points = self.keypointer.to_image(self.keypointer.model.predict(crops), matrices)
+        raw, confidence = self.keypointer.predict_crops(crops)
+        points = self.keypointer.to_image(raw, matrices)
         kept = []
-        for track, p, now, then in zip(self.tracks, points, crops, before):
+        for track, p, c, now, then in zip(self.tracks, points, confidence, crops, before):
             centre = p.mean(0)
             inside = 0 <= centre[0] < width and 0 <= centre[1] < height  # a face that left the frame is dropped
             if inside and same_picture(now, then):
-                track.box, track.points = moved_box(track.box, track.points, p), p
+                track.box, track.points, track.confidence = moved_box(track.box, track.points, p), p, c
                 kept.append(track)
         cut = len(kept) < len(self.tracks)
         self.tracks = kept
@@ -154,14 +156,18 @@ class FaceTracker:
                 tracks.append(best)
             else:
                 new.append(detection)
-        points = self.keypointer.keypoints(image, new)
-        self.tracks = tracks + [self._new_track(d.box, d.score, p) for d, p in zip(new, points)]
+        found = []
+        if new:
+            crops, matrices = self.keypointer.frame(image, new)
+            raw, confidence = self.keypointer.predict_crops(crops)
+            found = zip(new, self.keypointer.to_image(raw, matrices), confidence)
+        self.tracks = tracks + [self._new_track(d.box, d.score, p, c) for d, p, c in found]
 
-    def _new_track(self, box: np.ndarray, score: float, points: np.ndarray) -> Track:
+    def _new_track(self, box: np.ndarray, score: float, points: np.ndarray, confidence: np.ndarray | None) -> Track:
         scale = float(np.linalg.norm(points[self._eyes[1]].mean(0) - points[self._eyes[0]].mean(0))) or float(box[2])
         smoother = PointSmoother(points.shape, self.smoothing, self.rate) if self.smoothing else None
         self._next_id += 1
-        return Track(self._next_id - 1, box, score, points, max(scale, 1.0), smoother)
+        return Track(self._next_id - 1, box, score, points, max(scale, 1.0), smoother, confidence)
 
 
 def _eye_indices(scheme: str) -> tuple[list[int], list[int]]:

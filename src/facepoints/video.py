@@ -285,7 +285,7 @@ def track(source: str | Path | int, model: str = "ibug68-fast", *, scheme: str |
     the same tracker (facepoints.tracking.FaceTracker) and One Euro smoothing.
 
         for frame, faces in facepoints.video.track("clip.mp4"):
-            for track_id, face in faces:   # face: facepoints.inference.Face, with pose and openness
+            for track_id, face in faces:   # facepoints.inference.Face: pose, openness, confidence
                 ...
 
     Yields each frame (``image``, ``index``, ``time`` in seconds) with its ``(track id, Face)`` pairs;

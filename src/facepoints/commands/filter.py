@@ -31,8 +31,8 @@ def filter_faces(
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write every face's keypoints (per frame for video)."),
     detect_every: int = typer.Option(5, min=1, help="Video: run the face detector every N frames; follow faces in between."),
     smooth: bool = typer.Option(True, help="Video: smooth keypoints over time (One Euro filter)."),
-    min_confidence: float = typer.Option(0.0, min=0.0, max=1.0, help="Photos: leave out keypoints (keypoints filter) "
-                                         "or faces (pictures, by their mean) less sure than this (0-1)."),
+    min_confidence: float = typer.Option(0.0, min=0.0, max=1.0, help="Leave out keypoints (keypoints filter) or faces "
+                                         "(pictures, by their mean) less sure than this (0-1; needs flip test)."),
     # ibug68-fast: on video more frames a second and less jitter than ibug68, for slightly higher NME (docs/benchmarks.md).
     model: str = model_option("ibug68-fast", help="Keypoint model: bundled name (ibug68-fast; ibug68, a little more accurate on photos; ibug68-tiny, faster), model.onnx or run folder."),
     threshold: float = THRESHOLD,

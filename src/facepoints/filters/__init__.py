@@ -42,7 +42,7 @@ def is_placeable(face: Face, points: dict[str, np.ndarray]) -> bool:
 
 def is_confident(face: Face, min_confidence: float) -> bool:
     """A face whose points are sure enough on average (facepoints.confidence); one without
-    confidence (flip test off, or followed in video) counts as sure."""
+    confidence (flip test off) counts as sure."""
     return face.confidence is None or float(face.confidence.mean()) >= min_confidence
 
 
