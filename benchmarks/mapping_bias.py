@@ -29,7 +29,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from photo_keypoints import load_faces  # noqa: E402
-from pose_bins import shifted_labels  # noqa: E402
 from pseudo_labels import load_or_label, mtfl_source, teacher_points  # noqa: E402
 
 from facepoints.pose import POSE_BINS, label_yaw, pose_bin  # noqa: E402
@@ -79,11 +78,10 @@ def main() -> None:
     args = parser.parse_args()
     samples, points = load_or_label(args.data, args.teacher, args.teacher_points, reuse=True)
     results = {"teacher": args.teacher, "sets": {}}
-    good = np.array([not shifted_labels(s) for s in samples])
     sources = np.array([mtfl_source(s) for s in samples])
     labels = np.stack([s.points for s in samples])
     for source in ("lfw", "web"):
-        chosen = good & (sources == source)
+        chosen = sources == source
         results["sets"][f"mtfl_{source}"] = measure(points[chosen], labels[chosen], np.ones((chosen.sum(), 5), bool),
                                                     "celeba5")
     for name, faces in load_faces(args.data, args.split).items():

@@ -2,7 +2,8 @@
 where the 5 points they map to agree with MTFL's real labels.
 
     PYTHONPATH=src python benchmarks/pseudo_labels.py --data ../shared/data --teacher ibug68 \\
-        --max-nme 0.06 --out .data/mtfl_pseudo
+        --max-nme 0.06 --exclude docs/results/pose_bins/nme_mtfl_lfw.npz --exclude docs/results/pose_bins/nme_mtfl_web.npz \\
+        --out .data/mtfl_pseudo
 
 The teacher sees each 80x80 MTFL photo framed from its labelled 5 points (as from a detector's 5
 points), then once more from its own points (one refinement pass, flip test on), as
@@ -34,13 +35,17 @@ from facepoints.imageio import read_image
 from facepoints.inference import FaceKeypointer
 from facepoints.schemes import CELEBA5, convert_points
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pose_bins import shifted_labels  # noqa: E402
+
 # Agreement quantiles reported (NME of the mapped 5 points against the labels).
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 
 
 def mtfl_source(sample: LandmarkSample) -> str:
-    """MTFL's two parts: LFW faces (``lfw_5590_...``) and web faces (``net_7876_...``)."""
-    return "lfw" if sample.name.startswith("lfw") else "web"
+    """MTFL's parts: LFW faces (``lfw_5590_...``), web faces (``net_7876_...``), and the web faces
+    whose labels are shifted (pose_bins.shifted_labels)."""
+    return "lfw" if sample.name.startswith("lfw") else "web_shifted" if shifted_labels(sample) else "web"
 
 
 def teacher_points(samples: list[LandmarkSample], teacher: str, scheme: str = "celeba5", threads: int = 2,
@@ -97,16 +102,20 @@ def main() -> None:
     parser.add_argument("--teacher", default="ibug68", help="68-point model: bundled name, model.onnx or run folder")
     parser.add_argument("--max-nme", type=float, default=0.06, help="keep faces whose mapped 5 points agree this well")
     parser.add_argument("--out", type=Path, default=Path(".data/mtfl_pseudo"))
+    parser.add_argument("--exclude", type=Path, action="append", default=[],
+                        help="a .npz with a names array (pose_bins.py's nme_mtfl_*.npz): faces scored there are "
+                             "not packed, so a model trained on the set is scored on faces it has not seen")
     parser.add_argument("--reuse", action="store_true", help="take the teacher's points from OUT/teacher.npz if there")
     args = parser.parse_args()
     samples, points = load_or_label(args.data, args.teacher, args.out / "teacher.npz", args.reuse)
     labels = np.stack([s.points for s in samples])
     _, nme = agreement(points, labels)
     sources = np.array([mtfl_source(s) for s in samples])
-    kept = nme <= args.max_nme
-    summary = {"teacher": args.teacher, "max_nme": args.max_nme, "faces": len(samples), "kept": int(kept.sum()),
+    excluded = set().union(*(np.load(path)["names"].tolist() for path in args.exclude))
+    kept = (nme <= args.max_nme) & ~np.isin([s.name for s in samples], list(excluded))
+    summary = {"teacher": args.teacher, "max_nme": args.max_nme, "faces": len(samples), "excluded": len(excluded), "kept": int(kept.sum()),
                "by_source": {}}
-    for source in ("lfw", "web"):
+    for source in ("lfw", "web", "web_shifted"):
         part = sources == source
         summary["by_source"][source] = {
             "faces": int(part.sum()), "kept": int((kept & part).sum()), "kept_share": round(float(kept[part].mean()), 4),
