@@ -2,7 +2,7 @@
 
     PYTHONPATH=src /tmp/peers/bin/python benchmarks/pose_bins.py --data ../shared/data \\
         --split docs/results/photo68/split.json --model ibug68 --model ibug68-fast --model ibug68-tiny \\
-        --methods facepoints,dlib,mediapipe --per-bin 150 --out docs/results/pose_bins
+        --methods facepoints,dlib,mediapipe --per-bin 120 --out docs/results/pose_bins
 
 Sets: faces68 and 300-W faces held out by ``--split`` (identities, source photos), MTFL's LFW part
 and its web part (less the faces whose labels are shifted: shifted_labels). Each face's yaw comes from its labels (facepoints.pose.label_yaw: the nose tip's
