@@ -86,7 +86,11 @@ def test_upload_see_points_choose_sunglasses_download(browser, server, tmp_path)
     assert page.inner_text("#status") == "1 face, 68 keypoints each."
     colours = np.array(page.evaluate(POINT_PIXELS))
     assert colours.shape == (68, 4)
-    assert (colours[:, 1] > 200).all() and (colours[:, 0] < 80).all()  # the points' green
+    # The points' green, drawn as opaque as each point is sure (confidence); the head's axes, drawn
+    # from the nose tip over the points, may cover a few.
+    green_leads = (colours[:, 1] > colours[:, 0] + 60) & (colours[:, 1] > colours[:, 2])
+    assert green_leads.mean() > 0.9
+    assert np.mean((colours[:, 1] > 200) & (colours[:, 0] < 80)) > 0.5
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
 
     with page.expect_download() as download:
