@@ -58,7 +58,9 @@ def split(rows: list[list[str]], val_share: float, val_limit: int, seed: int) ->
     val = [r for r in rows if held_out(r)][:val_limit]
     val_people = {person(r[1]) for r in val}
     pool = [r for r in rows if not held_out(r) and person(r[1]) not in val_people]
-    pool.sort(key=lambda r: hashlib.sha1(f"{seed}:{r[1]}".encode()).digest())
+    # Its own salt: ordered by the hash that held faces out, the pool would start with the faces
+    # nearest the cut (here every web face, its own group, would come after the LFW ones).
+    pool.sort(key=lambda r: hashlib.sha1(f"order:{seed}:{r[1]}".encode()).digest())
     return pool, val
 
 

@@ -25,3 +25,5 @@ def test_no_person_is_in_both_the_training_pool_and_validation(shared_data):
     people = lambda part: {transfer_table.person(r[1]) for r in part}  # noqa: E731
     assert len(val) == 1000 and not people(pool) & people(val)
     assert transfer_table.split(list(reversed(rows)), 0.1, 1000, seed=0)[0] == pool, "the split depends on the file's order"
+    web = lambda part: sum(r[0] == "net_7876" for r in part) / len(part)  # noqa: E731
+    assert abs(web(pool[:300]) - web(pool)) < 0.1, "a small training set must draw from both sources"
