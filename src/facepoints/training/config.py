@@ -100,10 +100,9 @@ RECIPES: dict[str, TrainConfig] = {
     # halted it on a plateau of the still-high learning rate, and the later epochs lowered its NME.
     "photo68-fast": TrainConfig(model="mobile", augment="photo", epochs=600, batch_size=128, patience=600),
     # Fine-tuning a trained model (--init) on a few hundred faces: a tenth of the learning rate,
-    # a longer warm-up, few epochs: validation error had levelled off by epoch 15 of 30
-    # (docs/benchmarks.md, fine-tuning time on a CPU).
-    "finetune": TrainConfig(strategy="masked", augment="photo", lr=2e-4, warmup=0.1, epochs=15, batch_size=32,
-                            patience=5, freeze_epochs=2),
+    # a longer warm-up, few epochs (docs/benchmarks.md).
+    "finetune": TrainConfig(strategy="masked", augment="photo", lr=2e-4, warmup=0.1, epochs=30, batch_size=32,
+                            patience=10, freeze_epochs=2),
 }
 
 
