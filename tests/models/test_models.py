@@ -12,11 +12,12 @@ from facepoints.models.integral import soft_argmax
 
 SEED_MODELS = {"mean", "nouri", "lenet5", "vgg_like", "conv12", "conv4"}
 HEATMAP_MODELS = ("integral", "mobile")
+BACKBONES = {"mobilenet_v2", "densenet169", "xception", "efficientnet_lite0"}  # seed 003's, tests/models/test_backbones.py
 INTEGRAL_STRIDE = create_model("integral", 1).stride
 
 
 def test_registry_lists_every_architecture():
-    assert set(list_models()) == SEED_MODELS | set(HEATMAP_MODELS)
+    assert set(list_models()) == SEED_MODELS | set(HEATMAP_MODELS) | BACKBONES
 
 
 def test_unknown_model_is_a_key_error_naming_the_known_ones():

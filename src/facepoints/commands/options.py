@@ -25,12 +25,6 @@ FLIP_TEST = typer.Option(
 
 
 
-def _scheme(value: str | None) -> str | None:
-    if value is not None and value not in SCHEMES:
-        raise typer.BadParameter(f"{value!r} is not a keypoint scheme; choose {', '.join(SCHEMES)}")
-    return value
-
-
 def _model(value: str) -> str:
     """A bundled name or a path: a word that is neither is a mistyped name (usage error), while a
     path that is missing is bad input, found when the model is loaded."""
@@ -54,7 +48,8 @@ def _box(value: str | None) -> str | None:
     return value
 
 
-SCHEME = typer.Option(None, callback=_scheme, help=f"Keypoints to report: {', '.join(SCHEMES)} (default: the model's).")
+SCHEME = typer.Option(None, help=f"Keypoints to report: {', '.join(SCHEMES)}, or the model's own scheme (default: the model's); "
+                                  "checked against the model once it is loaded.")
 BOX = typer.Option(None, callback=_box, help="x,y,w,h of the face: skip detection.")
 
 
