@@ -64,9 +64,10 @@ def test_mistyped_values_are_usage_errors_exit_2(args, words):
 
 
 def test_scheme_the_model_cannot_give_is_one_line_naming_those_it_can():
-    """--scheme takes any name (a model trained on a user's scheme gives its own); the model judges it."""
+    """--scheme takes any name (a model trained on a user's scheme gives its own); the model judges it,
+    and a name it cannot give is a usage error (exit 2), as the help says."""
     code, out = run("detect", "--example", "--scheme", "xyz")
-    assert code == 1 and out.strip() == ("error: model ibug68.onnx gives ibug68 keypoints, which cannot make 'xyz'; "
+    assert code == 2 and out.strip() == ("error: model ibug68.onnx gives ibug68 keypoints, which cannot make 'xyz'; "
                                          "it can give ibug68, fkd15, celeba5"), out
 
 

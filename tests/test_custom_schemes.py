@@ -116,7 +116,7 @@ def test_own_points_from_the_face_model_end_to_end(tmp_path, shared_data):
     assert by_name.returncode == 0, by_name.stderr
     assert json.loads((tmp_path / "named.json").read_text())["images"][0]["faces"][0]["keypoints"] == face["keypoints"]
     unknown = cli("detect", photo, "--model", run, "--scheme", "lab7")
-    assert unknown.returncode == 1 and unknown.stderr.strip().endswith("cannot make 'lab7'; it can give lab6, celeba5"), unknown.stderr
+    assert unknown.returncode == 2 and unknown.stderr.strip().endswith("cannot make 'lab7'; it can give lab6, celeba5"), unknown.stderr
     wrong = cli("train", "--data", labels, "--scheme", write_json(tmp_path / "x.json", {**LAB_SCHEME, "points": []}),
                 "--out", tmp_path / "r2")
     assert wrong.returncode == 1 and "x.json: 'points' must be a non-empty list" in wrong.stderr

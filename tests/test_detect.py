@@ -186,7 +186,7 @@ def test_cli_usage_errors(tmp_path):
     bad_box = run("--example", "--box", "1,2,3")
     assert bad_box.returncode == 2 and "--box must be x,y,w,h" in bad_box.stderr  # usage, as the help says
     bad_scheme = run("--example", "--model", "fkd15", "--scheme", "ibug68")
-    assert bad_scheme.returncode == 1 and "cannot make ibug68" in bad_scheme.stderr
+    assert bad_scheme.returncode == 2 and "cannot make 'ibug68'" in bad_scheme.stderr
 
 
 def _labelled_faces_found(faces: list[dict], labelled: list[np.ndarray]) -> int:

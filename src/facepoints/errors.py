@@ -14,6 +14,11 @@ class DataError(FacepointsError):
         self.path, self.problem, self.row = path, problem, row
 
 
+class OptionError(FacepointsError):
+    """An option's value that only the loaded model can judge (a scheme it cannot give): a usage
+    error, so the CLI exits 2 as for any other."""
+
+
 class ModelError(FacepointsError):
     """A model file is missing, corrupt or does not fit the request."""
 

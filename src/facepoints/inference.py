@@ -16,7 +16,7 @@ import numpy as np
 
 from facepoints.crop import apply_affine, crop_face, framing_transform, invert_affine, reference_points
 from facepoints.detectors import Detection, create_detector
-from facepoints.errors import DataError, FacepointsError
+from facepoints.errors import DataError, FacepointsError, OptionError
 from facepoints.imageio import ImageSource, read_image
 from facepoints.options import KeypointerOptions, keypointer_options
 from facepoints.confidence import convert_confidence, point_confidence
@@ -234,7 +234,7 @@ class FaceKeypointer:
         try:
             weights = self._mapping_to(scheme)
         except (ValueError, KeyError):
-            raise FacepointsError(f"model {self.model.path.name} gives {source} keypoints, which cannot make {scheme!r}; "
+            raise OptionError(f"model {self.model.path.name} gives {source} keypoints, which cannot make {scheme!r}; "
                                   f"it can give {', '.join(self._schemes_given())}") from None
         return scheme, np.einsum("ts,...sc->...tc", weights, points).astype(np.float32)
 

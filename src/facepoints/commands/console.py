@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
-from facepoints.errors import FacepointsError
+from facepoints.errors import FacepointsError, OptionError
 
 console = Console()
 errors = Console(stderr=True)
@@ -45,7 +45,8 @@ def missing_module(name: str) -> str:
 
 
 def user_errors(command):
-    """Turn a FacepointsError (or a missing optional dependency) into one line and exit code 1."""
+    """Turn a FacepointsError (or a missing optional dependency) into one line and exit code 1
+    (2 for an OptionError, a usage error)."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
@@ -55,7 +56,7 @@ def user_errors(command):
             raise
         except FacepointsError as e:
             errors.print(f"[red]error:[/red] {shown(str(e))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            raise typer.Exit(2 if isinstance(e, OptionError) else 1) from None
         except ModuleNotFoundError as e:
             errors.print(f"[red]error:[/red] {escape(missing_module(e.name or str(e)))}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
