@@ -39,7 +39,6 @@ def evaluate(
     from facepoints.data.load import load_training_set
     from facepoints.data.mixed import StackedScheme
     from facepoints.inference import grey_image
-    from facepoints.schemes import convert_points, mapping_matrix
 
     if split not in ("all", "val"):
         raise typer.BadParameter(f"must be all or val, not {split!r}", param_hint="--split")
@@ -54,7 +53,7 @@ def evaluate(
 
     def scorable(scheme: str) -> None:  # before any face is cropped
         try:
-            mapping_matrix(source, scheme)
+            keypoint_model.record.mapping_to(scheme)
         except ValueError:
             raise FacepointsError(f"{model} gives {source} keypoints, which cannot be mapped to the data's {scheme}; "
                                   "evaluate it on data of its own points or of fewer") from None
@@ -71,7 +70,8 @@ def evaluate(
     if keypoint_model.channels == 1 and images.ndim == 4 and images.shape[-1] == 3:  # photo crops, grey model
         images = grey_image(images)
     pred = _predict(keypoint_model, images)
-    pred = convert_points(pred, np.ones(pred.shape[:2], bool), source, dataset.scheme.name)[0]  # all given: all mapped
+    # The model's own mapping to the data's points: learned where it was trained on that scheme.
+    pred = np.einsum("ts,nsc->ntc", keypoint_model.record.mapping_to(dataset.scheme.name), pred).astype(np.float32)
     scores = score(pred, dataset.points, dataset.mask, dataset.scheme)
     benchmark = score(mean_benchmark(reference.points, reference.mask, len(dataset)), dataset.points, dataset.mask,
                       dataset.scheme)
