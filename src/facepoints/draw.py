@@ -44,7 +44,7 @@ def draw_faces(image: np.ndarray, faces: list[Face], numbers: bool = False, boxe
         if boxes:
             pen.rectangle([at(x, y), at(x + w, y + h)], outline=BOX, width=max(1, radius // 2) * SUPERSAMPLE)
         confidence = np.ones(len(face.keypoints)) if face.confidence is None else np.clip(face.confidence, 0, 1)
-        shown = np.flatnonzero(confidence >= min_confidence) if face.confidence is not None else range(len(confidence))
+        shown = np.flatnonzero(confidence >= min_confidence)
         r = radius * SUPERSAMPLE
         font = ImageFont.load_default(size=max(8, 3 * radius) * SUPERSAMPLE) if numbers else None
         for i in shown:

@@ -48,9 +48,8 @@ class IdLookup:
 
 def read_fkd_training(path: str | Path) -> KeypointSet:
     """training.csv (or a zip holding it) as FKD15 points in the file's pixel coordinates."""
-    _column_positions(path, header_fields(path, "training.csv"), KEYPOINT_COLUMNS + ("Image",))
-    header, records = read_csv(path, "training.csv")
-    columns = _column_positions(path, header, KEYPOINT_COLUMNS + ("Image",))
+    columns = _column_positions(path, header_fields(path, "training.csv"), KEYPOINT_COLUMNS + ("Image",))
+    _, records = read_csv(path, "training.csv")
     coordinates = _parse_coordinates(path, records, columns)
     mask = ~np.isnan(coordinates).any(axis=2)
     _check_inside_image(path, records, coordinates, mask)
@@ -67,9 +66,8 @@ def read_fkd_training(path: str | Path) -> KeypointSet:
 
 def read_fkd_test(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """test.csv (or a zip holding it) as (image_ids, images (N, 96, 96) uint8)."""
-    _column_positions(path, header_fields(path, "test.csv"), ("ImageId", "Image"))
-    header, records = read_csv(path, "test.csv")
-    columns = _column_positions(path, header, ("ImageId", "Image"))
+    columns = _column_positions(path, header_fields(path, "test.csv"), ("ImageId", "Image"))
+    _, records = read_csv(path, "test.csv")
     image_ids = _parse_integers(path, records, columns["ImageId"], "ImageId")
     _check_unique(path, records, image_ids, "ImageId")
     return image_ids, _parse_images(path, records, columns["Image"])

@@ -98,7 +98,6 @@ class KeypointModule(pl.LightningModule):
         loss_fn = torch.compile(self.augmented_loss, dynamic=False) if compile_step else self.augmented_loss
         graph = config.graph and graphs_apply(self.device.type, self.trainer.world_size)
         self._loss_and_gradients = GraphedBackward(loss_fn, self) if graph else self._backward(loss_fn)
-        self._graphed = graph
         self._loss_sum = torch.zeros((), device=self.device)
 
     def _backward(self, loss_fn):

@@ -46,8 +46,14 @@ class ResidentBatches:
         whole = len(rows) // self.batch_size * self.batch_size
         return rows[:whole] if whole else rows  # a set smaller than one batch trains as one
 
-    def __len__(self) -> int:
-        return -(-len(self._rows()) // self.batch_size)
+    def __len__(self) -> int:  # as many rows as _rows draws, counted without drawing them
+        count, rank, ranks = len(self.tensors[0]), self.trainer.global_rank, self.trainer.world_size
+        if not self.shuffle:
+            rows = len(range(rank, count, ranks))
+        else:
+            share = count // ranks
+            rows = share // self.batch_size * self.batch_size or share
+        return -(-rows // self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
         device = self.trainer.strategy.root_device
