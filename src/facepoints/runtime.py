@@ -98,5 +98,5 @@ class KeypointModel:
             return self.session.run(None, {"images": batch})[0], None
         both = self.session.run(None, {"images": np.concatenate([batch, batch[..., ::-1]])})[0]
         direct, on_mirror = both[: len(batch)], both[len(batch) :]
-        mirrored = mirror_points(on_mirror, batch.shape[-1], list(self.flip.permutation), self.flip.axis_offset)
+        mirrored = mirror_points(on_mirror, batch.shape[-1], self.flip.permutation, self.flip.axis_offset)
         return (direct + mirrored) / 2, np.linalg.norm(direct - mirrored, axis=-1)

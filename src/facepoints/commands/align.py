@@ -28,7 +28,7 @@ def align(
     flip_test: bool = FLIP_TEST,
 ):
     """Cut every face out, aligned. Exit 0: all inputs read; 1: some failed; 2: usage error."""
-    from facepoints.align import TEMPLATES, aligned_crop
+    from facepoints.align import TEMPLATES
     from facepoints.batch import collect_inputs, each_image, overlay_names, photo_workers
     from facepoints.draw import encode_image
     from facepoints.fileio import write_bytes_atomic, write_text_atomic
@@ -51,7 +51,7 @@ def align(
         entry = image_json(image, faces)
         for number, (face, row) in enumerate(zip(faces, entry["faces"])):
             target = out / names[path].with_name(f"{names[path].stem}_{number}.png")
-            write_bytes_atomic(target, encode_image(aligned_crop(image, face.keypoints, face.scheme, size, template)))
+            write_bytes_atomic(target, encode_image(face.aligned(image, size, template)))
             row["crop"] = str(target)
         return entry
 

@@ -8,7 +8,6 @@ import os
 import typer
 
 from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD, model_option
-from facepoints.errors import FacepointsError
 from facepoints.options import KeypointerOptions
 
 
@@ -26,13 +25,10 @@ def serve(
     timeout: float = typer.Option(30.0, min=0.1, help="Seconds a request may take, upload included (then 504)."),
 ):
     """Serve the page at / and the API at /api (docs at /docs) until Ctrl-C."""
-    try:
-        import uvicorn
+    import uvicorn  # a missing [serve] extra is named by user_errors
 
-        from facepoints.serve.app import CONFIG_VARIABLE, create_app
-        from facepoints.serve.connections import GuardedH11Protocol
-    except ModuleNotFoundError as e:
-        raise FacepointsError(f"{e.name} is not installed; install facepoints[serve] for this command") from None
+    from facepoints.serve.app import CONFIG_VARIABLE, create_app
+    from facepoints.serve.connections import GuardedH11Protocol
     from facepoints.runtime import resolve_model_path
     from facepoints.sessions import available_cores
 
