@@ -1,7 +1,7 @@
 """Two source trees of facepoints side by side: ms per photo (one ``FaceKeypointer`` call, decoded
 RGB in) on the example photo and on AFW photos, and NME on labelled 300-W photo faces.
 
-    python benchmarks/versions_speed.py --src /tmp/old/src --src src --data ../shared/data
+    python benchmarks/versions_speed.py --src /tmp/old/src --src src --data ../shared/data [--model ibug68-tiny]
 
 Each tree runs in its own process (``PYTHONPATH``); they take turns, round after round, so load
 from other processes falls on both alike; a photo's time is its best over the rounds' repeats.
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 
-def measure(data: Path, photos: int, faces: int, repeats: int) -> dict:
+def measure(data: Path, model: str, photos: int, faces: int, repeats: int) -> dict:
     """In the child: best ms per photo for this process's facepoints, and NME."""
     import csv
 
@@ -30,7 +30,7 @@ def measure(data: Path, photos: int, faces: int, repeats: int) -> dict:
     from facepoints.imageio import read_image
     from facepoints.inference import FaceKeypointer
 
-    keypointer = FaceKeypointer(threads=2)
+    keypointer = FaceKeypointer(model, threads=2)
     sets = {"example": [read_image(example_photo())],
             "afw": [read_image(p) for p in sorted((data / "w300/photos/images").glob("afw_*"))[:photos]]}
     ms = {}
@@ -66,6 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--src", action="append", type=Path, default=[], help="a tree's src folder (twice or more)")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--model", default="ibug68", help="a bundled model")
     parser.add_argument("--photos", type=int, default=20, help="AFW photos timed")
     parser.add_argument("--faces", type=int, default=100, help="labelled faces scored")
     parser.add_argument("--rounds", type=int, default=3)
@@ -73,13 +74,13 @@ def main() -> None:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.data, args.photos, args.faces, args.repeats)))
+        print(json.dumps(measure(args.data, args.model, args.photos, args.faces, args.repeats)))
         return
     results: dict[str, list[dict]] = {str(src): [] for src in args.src}
     for _ in range(args.rounds):
         for src in args.src:
             env = {**os.environ, "PYTHONPATH": str(src.resolve()), "OMP_NUM_THREADS": "2"}
-            command = [sys.executable, __file__, "--child", "--data", str(args.data), "--photos", str(args.photos),
+            command = [sys.executable, __file__, "--child", "--data", str(args.data), "--model", args.model, "--photos", str(args.photos),
                        "--faces", str(args.faces), "--repeats", str(args.repeats)]
             out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
             results[str(src)].append(json.loads(out.strip().splitlines()[-1]))

@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
+from facepoints import crop, resample
 from facepoints.crop import PHOTO_FRAMING, crop_face, framing_transform, halvings_before, reference_points
 from facepoints.data.landmarks import read_landmark_csv
 from facepoints.imageio import read_image
@@ -41,8 +42,8 @@ def test_cropping_a_region_matches_shrinking_the_whole_photo(big_face, shift, mo
     matrix[:, 2] += np.array(shift) * PHOTO_FRAMING.size
     assert np.sqrt(np.linalg.det(matrix[:, :2])) < 0.25
     resized = []
-    real_resize = cv2.resize
-    monkeypatch.setattr(cv2, "resize", lambda src, *a, **k: resized.append(src.shape) or real_resize(src, *a, **k))
+    real_halved = crop.halved
+    monkeypatch.setattr(crop, "halved", lambda src: resized.append(src.shape) or real_halved(src))
     ours = crop_face(image, matrix, PHOTO_FRAMING.size).astype(float)
     monkeypatch.undo()
     # Only the region the crop reads was shrunk (in halvings), not the whole photo.
@@ -92,3 +93,33 @@ def test_a_halving_leaves_an_odd_last_row_and_column_out():
     image = np.random.default_rng(0).integers(0, 256, (7, 5, 3), dtype=np.uint8)
     blocks = image[:6, :4].reshape(3, 2, 2, 2, 3).astype(int).sum((1, 3))
     np.testing.assert_array_equal(area_halvings(image, 1), (blocks + 2) // 4)
+
+
+def test_resampling_without_opencv_samples_where_opencv_does(big_face):
+    """facepoints.resample (the light install's resampling) against OpenCV on a real photo: halvings
+    identical; warps at OpenCV's positions (float images equal; 8-bit values truncated where OpenCV
+    rounds, so at most one level lower), off the photo's edges too; the detector's shrink blurs
+    a little more (it averages the pixels it skips) but never shifts."""
+    image = np.ascontiguousarray(big_face[0][::4, ::4])
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        scale, angle = rng.uniform(0.3, 1.5), rng.uniform(-0.5, 0.5)
+        z = scale * np.exp(1j * angle)
+        matrix = np.array([[z.real, -z.imag, rng.uniform(-300, 50)], [z.imag, z.real, rng.uniform(-300, 50)]])
+        for border, cv_border in (("replicate", cv2.BORDER_REPLICATE), ("zeros", cv2.BORDER_CONSTANT)):
+            theirs = cv2.warpAffine(image, matrix, (128, 128), flags=cv2.INTER_LINEAR, borderMode=cv_border, borderValue=0)
+            lower = theirs.astype(int) - resample.warp_affine(image, matrix, (128, 128), border)
+            assert lower.min() >= 0 and lower.max() <= 1 and lower.mean() < 0.6
+            floats = image.astype(np.float32)
+            np.testing.assert_allclose(resample.warp_affine(floats, matrix, (128, 128), border), cv2.warpAffine(
+                floats, matrix, (128, 128), flags=cv2.INTER_LINEAR, borderMode=cv_border, borderValue=0), atol=0.02)
+    odd = image[: image.shape[0] // 2 * 2 - 1, : image.shape[1] // 2 * 2 - 1]  # odd sides: their last pixels left out
+    np.testing.assert_array_equal(resample.halved(odd), cv2.resize(odd[:-1, :-1], None, fx=0.5, fy=0.5,
+                                                                    interpolation=cv2.INTER_AREA))
+    for scale in (0.93, 0.7, 0.51):
+        ours = resample.shrunk(image, scale)
+        fx, fy = ours.shape[1] / image.shape[1], ours.shape[0] / image.shape[0]  # the sides' ratios, as it maps
+        theirs = cv2.resize(image, ours.shape[1::-1], fx=fx, fy=fy, interpolation=cv2.INTER_LINEAR)
+        assert ours.shape == theirs.shape and np.abs(ours.astype(float) - theirs).mean() < 2.0
+        shift = cv2.phaseCorrelate(ours.mean(-1), theirs.mean(-1).astype(float))[0]
+        assert np.hypot(*shift) < 0.05, shift

@@ -2,7 +2,7 @@
 
 Training crops and inference crops are made by the same code from the same reference points
 (eyes, nose tip, mouth corners in the ``celeba5`` scheme), so a model sees at inference the
-framing it was trained on. NumPy + OpenCV; no torch.
+framing it was trained on. NumPy and Pillow (facepoints.resample); no torch.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
+from facepoints.resample import halved, warp_affine
 from facepoints.schemes import convert_points
 
 
@@ -101,7 +101,7 @@ def crop_face(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
         # Pixel centres: x_small = (x - x0 + 0.5) * factor - 0.5, undone inside the matrix.
         to_full = np.array([[1 / factor, 0, 0.5 / factor - 0.5 + x0], [0, 1 / factor, 0.5 / factor - 0.5 + y0]])
         matrix = matrix @ np.vstack([to_full, [0, 0, 1]])
-    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return warp_affine(image, matrix, (size, size))
 
 
 def halvings_before(scale: float) -> int:
@@ -113,11 +113,10 @@ def halvings_before(scale: float) -> int:
 
 def area_halvings(image: np.ndarray, count: int) -> np.ndarray:
     """``image`` area-averaged to half its size ``count`` times (pixel centres map as
-    x / 2 - 0.25 each time; an odd last row or column is left out). OpenCV has a fast path for
-    exact halvings: an area-averaging resize by another fraction is much slower (docs/benchmarks.md)."""
+    x / 2 - 0.25 each time; an odd last row or column is left out): exact halvings are much
+    faster than an area-averaging resize by another fraction (docs/benchmarks.md)."""
     for _ in range(count):
-        even = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]  # an odd side would be stretched
-        image = cv2.resize(even, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        image = halved(image)
     return image
 
 

@@ -32,7 +32,7 @@ EXTRAS = {
     "onnxscript": "train", "torchmetrics": "train",
     "fastapi": "serve", "uvicorn": "serve", "multipart": "serve", "python_multipart": "serve", "fastapi_offline": "serve",
     "ray": "ray", "pyarrow": "ray",
-    "av": "video", "matplotlib": "plots",
+    "av": "video", "cv2": "video", "matplotlib": "plots",
 }
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from facepoints.detectors.base import Detection, scaled_back, shrink
@@ -61,10 +60,32 @@ class YuNet:
             boxes.append(np.concatenate([centre - size / 2, size], 1))
             points.append(cells[6:16, keep].T.reshape(-1, 5, 2) * stride + grid[:, None])
         scores, boxes, points = np.concatenate(scores), np.concatenate(boxes), np.concatenate(points)
-        kept = cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), self.threshold, NMS_IOU, top_k=MAX_CANDIDATES)
-        kept = np.asarray(kept, int).reshape(-1)
+        kept = non_maximum_suppression(boxes, scores, self.threshold, NMS_IOU, MAX_CANDIDATES)
         kept = kept[np.argsort(-scores[kept], kind="stable")][:MAX_FACES]
         return scores[kept], boxes[kept].astype(np.float32), points[kept].astype(np.float32)
+
+
+def non_maximum_suppression(boxes: np.ndarray, scores: np.ndarray, threshold: float, iou: float,
+                            top_k: int) -> np.ndarray:
+    """Indices of the boxes (x, y, w, h) kept, best first, as OpenCV's dnn.NMSBoxes keeps them:
+    of the ``top_k`` best scoring over ``threshold``, each box that overlaps none kept before it
+    by more than ``iou`` (intersection over union)."""
+    order = np.flatnonzero(scores > threshold)
+    order = order[np.argsort(-scores[order], kind="stable")][:top_k]
+    x0, y0 = boxes[:, 0].astype(np.float64), boxes[:, 1].astype(np.float64)
+    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
+    area = boxes[:, 2].astype(np.float64) * boxes[:, 3]
+    kept: list[int] = []
+    for i in order:
+        if kept:
+            k = np.array(kept)
+            width = np.clip(np.minimum(x1[i], x1[k]) - np.maximum(x0[i], x0[k]), 0, None)
+            height = np.clip(np.minimum(y1[i], y1[k]) - np.maximum(y0[i], y0[k]), 0, None)
+            overlap = width * height
+            if (overlap / (area[i] + area[k] - overlap) > iou).any():
+                continue
+        kept.append(int(i))
+    return np.array(kept, int)
 
 
 def network_input(rgb: np.ndarray) -> np.ndarray:

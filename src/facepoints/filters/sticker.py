@@ -18,11 +18,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from facepoints.errors import DataError
 from facepoints.imageio import read_image_rgba
+from facepoints.resample import warp_affine
 from facepoints.schemes import convert_points
 
 # Derived points: the mean of these celeba5 points.
@@ -58,9 +58,8 @@ class Sticker:
         if x1 <= x0 or y1 <= y0:
             return  # wholly outside the image
         shifted = matrix.copy()
-        shifted[:, 2] -= (x0, y0)  # both sides in pixel-centre coordinates, as warpAffine takes them
-        warped = cv2.warpAffine(self.premultiplied, shifted, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        shifted[:, 2] -= (x0, y0)  # both sides in pixel-centre coordinates, as warp_affine takes them
+        warped = warp_affine(self.premultiplied, shifted, (x1 - x0, y1 - y0), border="zeros")
         region = image[y0:y1, x0:x1].astype(np.float32)
         alpha = warped[..., 3:]
         image[y0:y1, x0:x1] = (region * (1.0 - alpha) + warped[..., :3]).clip(0, 255).round().astype(np.uint8)
