@@ -1,9 +1,11 @@
 """The CLI as a user meets it: exit codes, one-line errors, no tracebacks."""
 
+import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -91,13 +93,22 @@ def test_missing_extras_are_named(tmp_path):
     assert proc.returncode == 1 and "install facepoints[plots]" in proc.stderr, proc.stderr
 
 
-def test_photos_need_no_video_or_plotting_extra(tmp_path):
-    """A plain `pip install .` (no av, no matplotlib) finds and filters faces in photos."""
-    for module in ("av", "matplotlib"):
+def test_photos_need_no_video_plotting_or_opencv_extra(tmp_path):
+    """A plain `pip install .` (no av, no matplotlib, no OpenCV) finds and filters faces in photos;
+    without OpenCV the faces, points and pose are OpenCV's to within rounding."""
+    for module in ("av", "matplotlib", "cv2"):
         proc = without(module, "detect", "--example", "--json", str(tmp_path / f"{module}.json"))
         assert proc.returncode == 0 and (tmp_path / f"{module}.json").is_file(), proc.stderr
         proc = without(module, "filter", "hat", str(example_photo()), "--out", str(tmp_path / f"{module}.png"))
         assert proc.returncode == 0 and (tmp_path / f"{module}.png").is_file(), proc.stderr
+    assert run("detect", "--example", "--json", str(tmp_path / "opencv.json"))[0] == 0
+    light, fast = (json.loads((tmp_path / f"{name}.json").read_text())["images"][0]["faces"]
+                   for name in ("cv2", "opencv"))
+    assert len(light) == len(fast) == 1
+    gaps = np.abs(np.subtract(light[0]["keypoints"], fast[0]["keypoints"]))  # pixels of a 512 x 600 photo
+    assert gaps.max() < 0.5 and gaps.mean() < 0.15, gaps
+    assert np.abs(np.subtract(light[0]["box"], fast[0]["box"])).max() < 1.0
+    assert all(abs(light[0]["pose"][k] - fast[0]["pose"][k]) < 1.0 for k in ("yaw", "pitch", "roll"))
 
 
 def test_models_lists_the_bundled_models_without_torch():

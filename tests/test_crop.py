@@ -95,12 +95,13 @@ def test_a_halving_leaves_an_odd_last_row_and_column_out():
     np.testing.assert_array_equal(area_halvings(image, 1), (blocks + 2) // 4)
 
 
-def test_resampling_without_opencv_samples_where_opencv_does(big_face):
+def test_resampling_without_opencv_samples_where_opencv_does(big_face, monkeypatch):
     """facepoints.resample (the light install's resampling) against OpenCV on a real photo: halvings
     identical; warps at OpenCV's positions (float images equal; 8-bit values truncated where OpenCV
     rounds, so at most one level lower), off the photo's edges too; the detector's shrink blurs
     a little more (it averages the pixels it skips) but never shifts."""
     image = np.ascontiguousarray(big_face[0][::4, ::4])
+    monkeypatch.setattr(resample, "cv2", None)  # the light install's Pillow path; OpenCV itself stays at hand
     rng = np.random.default_rng(0)
     for _ in range(20):
         scale, angle = rng.uniform(0.3, 1.5), rng.uniform(-0.5, 0.5)

@@ -24,6 +24,11 @@ from importlib import resources
 
 import numpy as np
 
+try:
+    import cv2
+except ImportError:  # the light install: _solve_pnp, in numpy
+    cv2 = None
+
 from facepoints.evaluation import FAILURE_NME, per_image_nme
 from facepoints.schemes import Scheme, convert_points
 
@@ -71,10 +76,26 @@ def head_pose(points: np.ndarray) -> HeadPose:
     centre = points.mean(0)
     focal = FOCAL_PER_FACE * float(np.ptp(points, axis=0).max() or 1.0)
     try:
-        r = _solve_pnp(face_model(), (points - centre) / focal)
+        r = (_opencv_pnp if cv2 else _solve_pnp)(face_model(), (points - centre) / focal)
     except np.linalg.LinAlgError:  # a singular step
         r = None
     return unknown if r is None else HeadPose.from_rotation(r)
+
+
+def _opencv_pnp(model: np.ndarray, xy: np.ndarray) -> np.ndarray | None:
+    """_solve_pnp's rotation by OpenCV's SQPnP (facepoints[fast]): the same pose, several times faster."""
+    if _orthographic_fit(model, xy) is None:
+        return None
+    ok, rvec, _ = cv2.solvePnP(model, xy, np.eye(3), None, flags=cv2.SOLVEPNP_SQPNP)
+    return cv2.Rodrigues(rvec)[0] if ok else None
+
+
+def _orthographic_fit(model: np.ndarray, xy: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The scaled orthographic view of the model nearest the points: the rotation's first two rows
+    and the scale; None where the points lie on a line or a point, so no pose fits them."""
+    affine = np.linalg.lstsq(model - model.mean(0), xy - xy.mean(0), rcond=None)[0].T  # xy = scale * R[:2] @ X
+    u, s, vt = np.linalg.svd(affine, full_matrices=False)
+    return (u @ vt, s.mean()) if s[1] > 1e-3 * s[0] else None
 
 
 def _solve_pnp(model: np.ndarray, xy: np.ndarray, steps: int = 20) -> np.ndarray | None:
@@ -94,11 +115,10 @@ def _solve_pnp(model: np.ndarray, xy: np.ndarray, steps: int = 20) -> np.ndarray
         camera = model @ r.T + t
         return camera[:, :2] - xy * camera[:, 2:], camera
 
-    affine = np.linalg.lstsq(model - model.mean(0), xy - xy.mean(0), rcond=None)[0].T  # xy = scale * R[:2] @ X
-    u, s, vt = np.linalg.svd(affine, full_matrices=False)
-    if not s[1] > 1e-3 * s[0]:  # the points lie on a line or a point
+    fit = _orthographic_fit(model, xy)
+    if fit is None:
         return None
-    rows, scale = u @ vt, s.mean()
+    rows, scale = fit
     cross, eye = _cross_matrix(model), np.broadcast_to(np.eye(3), (len(model), 3, 3))
     best, best_cost = None, np.inf
     for flip in (1, -1):

@@ -1,4 +1,5 @@
-"""Image resampling on Pillow's C code, so finding keypoints needs no OpenCV (the light install).
+"""Image resampling on Pillow's C code, so finding keypoints needs no OpenCV (the light install);
+where OpenCV is installed (``facepoints[fast]``), the same resampling on OpenCV, several times faster.
 
 Pixel centres sit at integer coordinates, as in OpenCV: a 2x3 ``matrix`` maps source pixel
 centres to output pixel centres. ``halved`` matches OpenCV's area-averaging halving to the bit;
@@ -13,11 +14,18 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+try:
+    import cv2
+except ImportError:  # the light install
+    cv2 = None
+
 
 def halved(image: np.ndarray) -> np.ndarray:
     """uint8 ``image`` (H, W[, C]) at half size, each pixel the rounded mean of a 2x2 block (pixel
     centres map as x / 2 - 0.25; an odd last row or column is left out)."""
     even = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
+    if cv2 is not None:
+        return cv2.resize(even, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     return np.asarray(_pillow(even).reduce(2))
 
 
@@ -26,6 +34,8 @@ def shrunk(image: np.ndarray, scale: float) -> np.ndarray:
     (x + 0.5) * s - 0.5 where s is the new side over the old, along each axis."""
     height, width = image.shape[:2]
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if cv2 is not None:  # two taps a side where Pillow's filter widens: a sharper shrink, as the detector was made with
+        return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
     return np.asarray(_pillow(image).resize(size, Image.Resampling.BILINEAR))
 
 
@@ -36,6 +46,9 @@ def warp_affine(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int], bo
 
     Only the pixels the warp reads are cut out (edges repeated or zeroed beyond the image), so a
     crop from a large photo costs what one from a small photo does."""
+    if cv2 is not None:
+        return cv2.warpAffine(image, np.asarray(matrix, np.float64), size, flags=cv2.INTER_LINEAR, borderValue=0,
+                              borderMode=cv2.BORDER_REPLICATE if border == "replicate" else cv2.BORDER_CONSTANT)
     inverse = _inverse(np.asarray(matrix, np.float64))
     width, height = size
     corners = np.array([[-1, -1], [width, -1], [-1, height], [width, height]], np.float64)
