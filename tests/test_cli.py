@@ -115,6 +115,6 @@ def test_models_lists_the_bundled_models_without_torch():
     proc = without("torch", "models")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     out = " ".join(proc.stdout.split())
-    for words in ("ibug68-tiny", "96x96 RGB", "2.4 MB", "fastest", "most accurate", "fkd15 (15)", "96x96 grey",
+    for words in ("ibug68-tiny", "96x96 RGB", "1.2 MB", "fastest", "most accurate", "fkd15 (15)", "96x96 grey",
                   "docs/benchmarks.md", "torch is not installed; install facepoints[train]"):
         assert words in out, words
