@@ -56,8 +56,10 @@ def main() -> None:
             eye_distance = np.linalg.norm(sample.points[45] - sample.points[36])
             row = {}
             # One pass each: framed as `detect` frames it, and from the labels (as tracking reframes).
-            predictions = {"detector": keypointer.keypoints(image, [detection])[0],
-                           "labels": keypointer.reframe(image, sample.points[None])[0]}
+            framed = {"detector": keypointer.frame(image, [detection]),
+                      "labels": keypointer.frame_from(image, sample.points[None])}
+            predictions = {how: keypointer.to_image(keypointer.model.predict(crops), matrices)[0]
+                           for how, (crops, matrices) in framed.items()}
             for how, points in predictions.items():
                 row[f"nme_{how}"] = float(per_image_nme(points[None], sample.points[None], np.ones((1, 68), bool), scheme)[0])
                 row[f"offset_{how}"] = ((points - sample.points).mean(0) / eye_distance).tolist()

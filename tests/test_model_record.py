@@ -78,7 +78,7 @@ def test_numpy_and_torch_average_alike():
     rng = np.random.default_rng(1)
     direct, mirrored = (rng.uniform(0, 128, (4, 68, 2)).astype(np.float32) for _ in range(2))
     offset = float(np.float32(0.3203125))
-    by_numpy = FlipTest(tuple(perm), offset).average(direct, mirrored, 128)
+    by_numpy = average_with_mirror(direct, mirrored, 128, np.asarray(perm), offset)
     by_torch = average_with_mirror(torch.from_numpy(direct), torch.from_numpy(mirrored), 128,
                                    torch.as_tensor(perm), torch.tensor(offset))
     assert by_numpy.dtype == np.float32 and np.array_equal(by_numpy, by_torch.numpy())

@@ -13,7 +13,6 @@ from facepoints.transforms import (
     AugmentConfig,
     augment_batch,
     hflip_images,
-    hflip_matrices,
     hflip_points,
     inside_image,
     random_blur,
@@ -43,6 +42,11 @@ GEOMETRY = {
         rotation_deg=180.0, scale=(0.75, 1.3), shift_frac=0.15, shear_deg=20.0, flip_prob=0.5
     ),
 }
+
+
+def hflip_matrices(n: int, width: int) -> torch.Tensor:
+    """(N, 2, 3) matrices of the horizontal mirror x' = (W - 1) - x."""
+    return torch.tensor([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0]]).expand(n, 2, 3).clone()
 
 
 def blobs(points: torch.Tensor, height: int, width: int) -> torch.Tensor:

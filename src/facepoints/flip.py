@@ -37,10 +37,6 @@ class FlipTest:
     permutation: tuple[int, ...]
     axis_offset: float
 
-    def average(self, direct, on_mirror, width: int):
-        """(N, K, 2) points on crops and on their mirrors (``width`` px wide) -> the averaged points."""
-        return average_with_mirror(direct, on_mirror, width, self.permutation, self.axis_offset)
-
     def as_dict(self) -> dict:
         return {"permutation": list(self.permutation), "axis_offset": self.axis_offset}
 

@@ -146,10 +146,13 @@ class FaceKeypointer:
         detections = [Detection(b, 1.0) for b in boxes] if boxes is not None else self.detector(image)
         if not detections:
             return []
-        crops, matrices = self.frame(image, detections)
+        points, confidence = self.locate(*self.frame(image, detections))
+        return [self.face(d.box, d.score, p, scheme, c) for d, p, c in zip(detections, points, confidence)]
+
+    def locate(self, crops: np.ndarray, matrices: list[np.ndarray]) -> tuple[np.ndarray, list]:
+        """The model's points on its crops, in the image's pixel centres, and each face's confidence."""
         points, confidence = self.predict_crops(crops)
-        return [self.face(d.box, d.score, p, scheme, c)
-                for d, p, c in zip(detections, self.to_image(points, matrices), confidence)]
+        return self.to_image(points, matrices), confidence
 
     def predict_crops(self, crops: np.ndarray) -> tuple[np.ndarray, list]:
         """The model's (N, K, 2) points on its crops and each crop's (K,) confidence (None without flip
@@ -160,13 +163,6 @@ class FaceKeypointer:
         if spread is None:
             return points, [None] * len(crops)
         return points, list(point_confidence(spread, self.model.framing.size, self.model.path.stem))
-
-    def keypoints(self, image: np.ndarray, detections: list[Detection]) -> np.ndarray:
-        """(N, K, 2) keypoints in the model's scheme, framed from each detection's points or box."""
-        if not detections:
-            return np.zeros((0, self.model.scheme.num_keypoints, 2), np.float32)
-        crops, matrices = self.frame(image, detections)
-        return self.to_image(self.model.predict(crops), matrices)
 
     def frame(self, image: np.ndarray, detections: list[Detection]) -> tuple[np.ndarray, list[np.ndarray]]:
         """The model's input crop of every detected face (after the refinement passes) and its
@@ -180,14 +176,6 @@ class FaceKeypointer:
             points = self.to_image(self.model.predict(crops), matrices)
             crops, matrices = self._crop(source, self._references(points))
         return crops, matrices
-
-    def reframe(self, image: np.ndarray, points: np.ndarray) -> np.ndarray:
-        """One pass framed from earlier keypoints (model scheme): tracking a face into the next
-        video frame without running the detector."""
-        if not len(points):
-            return points
-        crops, matrices = self.frame_from(image, points)
-        return self.to_image(self.model.predict(crops), matrices)
 
     def frame_from(self, image: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """The model's crops framed from earlier keypoints (model scheme), and their image-to-crop matrices."""

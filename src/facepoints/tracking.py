@@ -130,8 +130,7 @@ class FaceTracker:
         last = np.stack([t.points for t in self.tracks])
         crops, matrices = self.keypointer.frame_from(image, last)
         before, _ = self.keypointer.frame_from(self._previous, last)
-        raw, confidence = self.keypointer.predict_crops(crops)
-        points = self.keypointer.to_image(raw, matrices)
+        points, confidence = self.keypointer.locate(crops, matrices)
         kept = []
         for track, p, c, now, then in zip(self.tracks, points, confidence, crops, before):
             centre = p.mean(0)
@@ -158,9 +157,7 @@ class FaceTracker:
                 new.append(detection)
         found = []
         if new:
-            crops, matrices = self.keypointer.frame(image, new)
-            raw, confidence = self.keypointer.predict_crops(crops)
-            found = zip(new, self.keypointer.to_image(raw, matrices), confidence)
+            found = zip(new, *self.keypointer.locate(*self.keypointer.frame(image, new)))
         self.tracks = tracks + [self._new_track(d.box, d.score, p, c) for d, p, c in found]
 
     def _new_track(self, box: np.ndarray, score: float, points: np.ndarray, confidence: np.ndarray | None) -> Track:

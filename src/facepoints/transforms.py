@@ -86,12 +86,6 @@ def affine_about_centre(linear: Tensor, shift: Tensor, height: int, width: int) 
     return torch.cat([linear, translation[..., None]], dim=-1)
 
 
-def hflip_matrices(n: int, width: int, *, dtype=torch.float32, device=None) -> Tensor:
-    """(N, 2, 3) matrices of the horizontal mirror x' = (W - 1) - x."""
-    mirror = torch.tensor([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0]], dtype=dtype, device=device)
-    return mirror.expand(n, 2, 3).clone()
-
-
 def invert_affine(matrices: Tensor) -> Tensor:
     """Inverse transforms: destination back to source (closed form: linalg.inv checks for
     singular matrices on the host, a GPU sync on every call)."""
