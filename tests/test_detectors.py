@@ -71,3 +71,22 @@ def test_commands_default_detect_size_is_the_detectors():
     assert DETECT_SIZE.default == MAX_SIDE and (DETECT_SIZE.min, DETECT_SIZE.max) == SIDE_LIMITS
     with pytest.raises(FacepointsError, match="detect_size must be 64-8192 px, not 10"):
         YuNet(max_side=10)
+
+
+def test_non_maximum_suppression_keeps_what_opencv_keeps():
+    """The numpy NMS keeps the boxes cv2.dnn.NMSBoxes keeps, in its order, on clusters of
+    overlapping boxes (8 clusters of 20, scores at random), at the detector's overlap and another."""
+    cv2 = pytest.importorskip("cv2")
+    from facepoints.detectors.yunet import NMS_IOU, non_maximum_suppression
+
+    rng = np.random.default_rng(0)
+    cases = []
+    for _ in range(50):
+        centres = np.repeat(rng.uniform(0, 500, (8, 2)), 20, axis=0) + rng.normal(0, 15, (160, 2))
+        sizes = np.repeat(rng.uniform(20, 120, (8, 1)), 20, axis=0) * rng.uniform(0.8, 1.25, (160, 1))
+        cases.append((np.hstack([centres - sizes / 2, np.hstack([sizes, sizes])]), rng.uniform(0, 1, 160)))
+    for threshold, iou in [(0.6, NMS_IOU), (0.3, 0.5)]:
+        for boxes, scores in cases:
+            ours = non_maximum_suppression(boxes, scores, threshold, iou, 1000)
+            theirs = np.asarray(cv2.dnn.NMSBoxes(boxes.tolist(), scores.tolist(), threshold, iou, top_k=1000)).reshape(-1)
+            assert len(ours) > 1 and ours.tolist() == theirs.tolist()

@@ -76,15 +76,13 @@ def non_maximum_suppression(boxes: np.ndarray, scores: np.ndarray, threshold: fl
     x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
     area = boxes[:, 2].astype(np.float64) * boxes[:, 3]
     kept: list[int] = []
-    for i in order:
-        if kept:
-            k = np.array(kept)
-            width = np.clip(np.minimum(x1[i], x1[k]) - np.maximum(x0[i], x0[k]), 0, None)
-            height = np.clip(np.minimum(y1[i], y1[k]) - np.maximum(y0[i], y0[k]), 0, None)
-            overlap = width * height
-            if (overlap / (area[i] + area[k] - overlap) > iou).any():
-                continue
-        kept.append(int(i))
+    while len(order):  # keep the best left, drop what overlaps it: one pass a kept box
+        best, rest = order[0], order[1:]
+        kept.append(int(best))
+        width = np.clip(np.minimum(x1[best], x1[rest]) - np.maximum(x0[best], x0[rest]), 0, None)
+        height = np.clip(np.minimum(y1[best], y1[rest]) - np.maximum(y0[best], y0[rest]), 0, None)
+        overlap = width * height
+        order = rest[~(overlap / (area[best] + area[rest] - overlap) > iou)]
     return np.array(kept, int)
 
 
