@@ -22,8 +22,8 @@ class Detection:
 def shrink(image: np.ndarray, max_side: int) -> tuple[np.ndarray, np.ndarray]:
     """The image shrunk so its longer side is at most ``max_side``, and the scale used along x and y.
 
-    Exact area-averaging halvings, then one bilinear step of less than 2x: much faster than one
-    area-averaging resize by a fraction, and YuNet finds the same faces (docs/benchmarks.md).
+    Exact area-averaging halvings, then one step of less than 2x (``resample.shrunk``): much faster
+    than one area-averaging resize by a fraction, and YuNet finds the same faces (docs/benchmarks.md).
     Pixel centres map as (x + 0.5) * scale - 0.5 exactly (the last step's sides are whole pixels,
     so x and y may differ slightly); after several halvings a side may round to ``max_side`` + 1."""
     scale = min(1.0, max_side / max(image.shape[:2]))
