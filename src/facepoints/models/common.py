@@ -8,6 +8,18 @@ import torch
 from torch import Tensor, nn
 
 
+def conv_bn(in_chans: int, out_chans: int, kernel: int = 3, stride: int = 1, groups: int = 1,
+            act: type[nn.Module] | None = nn.ReLU, eps: float = 1e-5) -> nn.Sequential:
+    """Convolution (no bias), batch norm, optional activation; "same" padding for odd kernels."""
+    layers: list[nn.Module] = [
+        nn.Conv2d(in_chans, out_chans, kernel, stride, kernel // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(out_chans, eps=eps),
+    ]
+    if act is not None:
+        layers.append(act(inplace=True))
+    return nn.Sequential(*layers)
+
+
 def normalize_input(x: Tensor) -> Tensor:
     """Centre [0, 1] pixels on zero, so no caller has to know a model's preprocessing."""
     return x - 0.5

@@ -14,21 +14,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .common import normalize_input
+from .common import conv_bn, normalize_input
 from .registry import register_model
 
 ENCODER_STRIDES = (2, 4, 8, 16)
-
-
-def conv_bn_act(in_chans: int, out_chans: int, kernel_size: int = 3, stride: int = 1,
-                act: bool = True) -> nn.Sequential:
-    layers: list[nn.Module] = [
-        nn.Conv2d(in_chans, out_chans, kernel_size, stride, kernel_size // 2, bias=False),
-        nn.BatchNorm2d(out_chans),
-    ]
-    if act:
-        layers.append(nn.ReLU(inplace=True))
-    return nn.Sequential(*layers)
 
 
 class ResidualBlock(nn.Module):
@@ -36,11 +25,11 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, in_chans: int, out_chans: int, stride: int = 1) -> None:
         super().__init__()
-        self.conv1 = conv_bn_act(in_chans, out_chans, 3, stride)
-        self.conv2 = conv_bn_act(out_chans, out_chans, 3, act=False)
+        self.conv1 = conv_bn(in_chans, out_chans, 3, stride)
+        self.conv2 = conv_bn(out_chans, out_chans, 3, act=None)
         self.shortcut = (
             nn.Identity() if stride == 1 and in_chans == out_chans
-            else conv_bn_act(in_chans, out_chans, 1, stride, act=False)
+            else conv_bn(in_chans, out_chans, 1, stride, act=None)
         )
 
     def forward(self, x: Tensor) -> Tensor:
@@ -53,7 +42,7 @@ class Encoder(nn.Module):
     def __init__(self, in_chans: int, widths: Sequence[int], depths: Sequence[int]) -> None:
         super().__init__()
         # The stem's full-resolution conv keeps fine detail that striding would alias away.
-        self.stem = conv_bn_act(in_chans, widths[0] // 2)
+        self.stem = conv_bn(in_chans, widths[0] // 2)
         stages, width = [], widths[0] // 2
         for out_width, depth in zip(widths, depths, strict=True):
             blocks = [ResidualBlock(width, out_width, stride=2)]
@@ -71,13 +60,13 @@ class Encoder(nn.Module):
         return features
 
 
-def separable_conv_bn_act(chans: int) -> nn.Sequential:
+def separable_conv_bn(chans: int) -> nn.Sequential:
     """A depthwise 3x3 then a pointwise 1x1: a 3x3's reach at about an eighth of its multiply-adds
     (9C + C^2 against 9C^2 per pixel, at the decoder's C = 64)."""
     return nn.Sequential(
         nn.Conv2d(chans, chans, 3, 1, 1, groups=chans, bias=False),
         nn.BatchNorm2d(chans),
-        conv_bn_act(chans, chans, 1),
+        conv_bn(chans, chans, 1),
     )
 
 
@@ -87,9 +76,9 @@ class TopDownDecoder(nn.Module):
 
     def __init__(self, in_widths: Sequence[int], width: int, separable: bool = False) -> None:
         super().__init__()
-        self.laterals = nn.ModuleList(conv_bn_act(w, width, 1, act=False) for w in in_widths)
+        self.laterals = nn.ModuleList(conv_bn(w, width, 1, act=None) for w in in_widths)
         self.refines = nn.ModuleList(
-            separable_conv_bn_act(width) if separable else conv_bn_act(width, width) for _ in in_widths[:-1])
+            separable_conv_bn(width) if separable else conv_bn(width, width) for _ in in_widths[:-1])
 
     def forward(self, features: Sequence[Tensor]) -> Tensor:
         """features: finest first, each twice the size of the next; returns the finest's size."""

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from torch import Tensor, nn
 
 from .common import normalize_input
-from .integral import HeatmapHead, HeatmapNet, TopDownDecoder, conv_bn_act
+from .common import conv_bn
+from .integral import HeatmapHead, HeatmapNet, TopDownDecoder
 from .registry import register_model
 
 STAGE_STRIDES = (4, 8, 16, 32)
@@ -29,11 +30,11 @@ class InvertedResidual(nn.Module):
         super().__init__()
         hidden = in_chans * expand
         self.block = nn.Sequential(
-            conv_bn_act(in_chans, hidden, 1),
+            conv_bn(in_chans, hidden, 1),
             nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False),
             nn.BatchNorm2d(hidden),
             nn.ReLU(inplace=True),
-            conv_bn_act(hidden, out_chans, 1, act=False),
+            conv_bn(hidden, out_chans, 1, act=None),
         )
         self.residual = stride == 1 and in_chans == out_chans
 
@@ -57,7 +58,7 @@ class MobileIntegralNet(HeatmapNet):
             raise ValueError(f"image_size must be divisible by {STAGE_STRIDES[-1]}, got {image_size}")
         self.num_keypoints, self.in_chans, self.image_size = num_keypoints, in_chans, image_size
         self.stride = HEATMAP_STRIDE
-        self.stem = conv_bn_act(in_chans, widths[0], 3, stride=2)
+        self.stem = conv_bn(in_chans, widths[0], 3, stride=2)
         stages, width = [], widths[0]
         for out_width, depth in zip(widths[1:], depths, strict=True):
             blocks = [InvertedResidual(width, out_width, 2, expand)]

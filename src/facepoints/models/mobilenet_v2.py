@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from .backbone import conv_bn, pooled_regressor
+from .backbone import pooled_regressor
+from .common import conv_bn
 from .registry import register_model
 
 # (expansion, out channels, blocks, first stride, kernel) per stage.
@@ -30,8 +31,8 @@ class InvertedResidual(nn.Module):
     def __init__(self, in_chans: int, out_chans: int, stride: int, expansion: int, kernel: int, eps: float) -> None:
         super().__init__()
         hidden = in_chans * expansion
-        self.expand = conv_bn(in_chans, hidden, 1, eps=eps) if expansion != 1 else nn.Identity()
-        self.depthwise = conv_bn(hidden, hidden, kernel, stride, groups=hidden, eps=eps)
+        self.expand = conv_bn(in_chans, hidden, 1, act=nn.ReLU6, eps=eps) if expansion != 1 else nn.Identity()
+        self.depthwise = conv_bn(hidden, hidden, kernel, stride, groups=hidden, act=nn.ReLU6, eps=eps)
         self.project = conv_bn(hidden, out_chans, 1, act=None, eps=eps)
         self.residual = stride == 1 and in_chans == out_chans
 
@@ -46,14 +47,14 @@ class InvertedResidualNet(nn.Module):
     def __init__(self, stages: Sequence[tuple[int, int, int, int, int]], in_chans: int = 3,
                  stem_chans: int = 32, head_chans: int = 1280, eps: float = 1e-5) -> None:
         super().__init__()
-        self.stem = conv_bn(in_chans, stem_chans, 3, 2, eps=eps)
+        self.stem = conv_bn(in_chans, stem_chans, 3, 2, act=nn.ReLU6, eps=eps)
         blocks, width = [], stem_chans
         for expansion, out_chans, count, stride, kernel in stages:
             for i in range(count):
                 blocks.append(InvertedResidual(width, out_chans, stride if i == 0 else 1, expansion, kernel, eps))
                 width = out_chans
         self.blocks = nn.Sequential(*blocks)
-        self.head = conv_bn(width, head_chans, 1, eps=eps)
+        self.head = conv_bn(width, head_chans, 1, act=nn.ReLU6, eps=eps)
         self.out_chans = head_chans
 
     def forward(self, x: Tensor) -> Tensor:
