@@ -1,5 +1,6 @@
 """The README's light install, made for real: `pip install .` into a fresh environment, without
-OpenCV, PyAV or matplotlib, finds keypoints and puts filters on photos in at most 250 MB."""
+OpenCV, PyAV or matplotlib, finds keypoints, puts filters on photos, evaluates and writes a Kaggle
+submission, in at most 250 MB."""
 
 import json
 import os
@@ -20,7 +21,7 @@ def site_packages_mb(environment: Path) -> float:
 
 
 @pytest.mark.slow
-def test_the_base_install_detects_and_filters_photos_in_at_most_250_mb(tmp_path):
+def test_the_base_install_detects_filters_evaluates_and_submits_in_at_most_250_mb(tmp_path, fkd_dir):
     environment = tmp_path / "env"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(environment)], check=True)
     subprocess.run([sys.executable, "-m", "pip", "--python", str(environment / "bin" / "python"), "install", "-q",
@@ -46,3 +47,12 @@ def test_the_base_install_detects_and_filters_photos_in_at_most_250_mb(tmp_path)
     proc = subprocess.run([str(bin_dir / "facepoints"), "filter", "sunglasses", str(tmp_path / "clip.mp4"), "--out",
                            str(tmp_path / "out.mp4")], capture_output=True, text=True, env=env)
     assert proc.returncode == 1 and proc.stderr.strip() == "error: av is not installed; install facepoints[video] for this command"
+    proc = subprocess.run([str(bin_dir / "facepoints"), "evaluate", "fkd15", "--data", str(fkd_dir / "training.zip"),
+                           "--val-groups", str(fkd_dir / "training_identities.csv"), "--split", "val"],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0 and "on568faces" in "".join(proc.stdout.split()), proc.stderr
+    proc = subprocess.run([str(bin_dir / "facepoints"), "submit", "--test", str(fkd_dir / "test.zip"), "--lookup",
+                           str(fkd_dir / "IdLookupTable.csv"), "--out", str(tmp_path / "submission.csv")],
+                          capture_output=True, text=True, env=env)
+    lookup_rows = len((fkd_dir / "IdLookupTable.csv").read_text().splitlines())
+    assert proc.returncode == 0 and len((tmp_path / "submission.csv").read_text().splitlines()) == lookup_rows, proc.stderr

@@ -7,12 +7,13 @@ loading a file from elsewhere runs no code.
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path
 
-import cv2
 import numpy as np
+from PIL import Image
 
 from facepoints.crop import Framing
 from facepoints.data.keypoint_set import KeypointSet
@@ -80,20 +81,19 @@ def _without_objects(values: np.ndarray) -> np.ndarray:
 
 
 def _encode(image: np.ndarray, quality: int) -> bytes:
-    bgr = image[..., ::-1] if image.ndim == 3 else image  # OpenCV writes BGR
-    ok, encoded = cv2.imencode(".jpg", np.ascontiguousarray(bgr), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    if not ok:
-        raise ValueError(f"OpenCV could not JPEG-encode an image of shape {image.shape}")
-    return encoded.tobytes()
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(buffer, "JPEG", quality=int(quality))
+    return buffer.getvalue()
 
 
 def _decode_all(path: Path, data: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> np.ndarray:
     images = []
     for index in range(len(offsets) - 1):
-        decoded = cv2.imdecode(data[offsets[index]: offsets[index + 1]], cv2.IMREAD_UNCHANGED)
-        if decoded is None:
-            raise DataError(path, f"image of row {rows[index]} is not a readable JPEG")
-        images.append(decoded[..., ::-1] if decoded.ndim == 3 else decoded)
+        try:
+            with Image.open(io.BytesIO(data[offsets[index]: offsets[index + 1]].tobytes()), formats=["JPEG"]) as decoded:
+                images.append(np.asarray(decoded))
+        except (OSError, ValueError, Image.DecompressionBombError):
+            raise DataError(path, f"image of row {rows[index]} is not a readable JPEG") from None
     if len({image.shape for image in images}) > 1:
         raise DataError(path, "images differ in size")
     return np.ascontiguousarray(np.stack(images))
