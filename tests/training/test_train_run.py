@@ -2,7 +2,6 @@
 
 import csv
 import json
-import time
 
 import numpy as np
 import pytest
@@ -195,8 +194,12 @@ def test_progress_counts_epochs_from_one_and_names_each_stage(tmp_path, fkd, mon
     bar = TrainingProgress("stage 1/2: masked", later_epochs=4)
     bar._trainer = SimpleNamespace(max_epochs=4)
     assert bar._get_train_description(0) == "stage 1/2: masked · epoch 1/4"
-    bar._started, bar._first_epoch = time.monotonic() - 10, 0  # two epochs in 10 s: 2 + 4 left, 30 s
+    from facepoints.training import progress
+
+    monkeypatch.setattr(progress.time, "monotonic", lambda: 1000.0)  # a fixed clock: no drift on a busy machine
+    bar._started, bar._first_epoch = 990.0, 0  # two epochs in 10 s: 2 + 4 left, 30 s
     assert bar._get_train_description(2) == "stage 1/2: masked · epoch 3/4 · at most 0:00:30 left"
+    monkeypatch.undo()
 
     stages, real_fit = [], strategies.fit_module
     monkeypatch.setattr(strategies, "fit_module", lambda cfg, ks, val, folder, progress: stages.append(
