@@ -75,3 +75,13 @@ def test_align_command_writes_one_crop_per_face_and_never_into_an_input_folder(t
     assert sorted(p.name for p in photo.parent.iterdir()) == ["broken.jpg", "hopper.jpg"]
     unknown = cli("align", str(photo), "--out", str(tmp_path / "x"), "--template", "square")
     assert unknown.returncode == 2 and "square" in unknown.stderr
+
+
+def test_align_never_writes_its_json_over_an_input_and_a_mistyped_model_is_a_usage_error(tmp_path):
+    photo = tmp_path / "hopper.jpg"
+    photo.write_bytes(example_photo().read_bytes())
+    refused = cli("align", str(photo), "--out", str(tmp_path / "crops"), "--json", str(photo))
+    assert refused.returncode == 1 and "would replace the input" in refused.stderr
+    assert photo.read_bytes() == example_photo().read_bytes() and not (tmp_path / "crops").exists()
+    unknown = cli("align", str(photo), "--out", str(tmp_path / "crops"), "--model", "nosuch")
+    assert unknown.returncode == 2 and "nosuch" in unknown.stderr and not (tmp_path / "crops").exists()

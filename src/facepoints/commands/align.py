@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from facepoints.commands.console import errors, image_progress
-from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD
+from facepoints.commands.options import DETECT_SIZE, FLIP_TEST, THRESHOLD, model_option
 from facepoints.errors import FacepointsError
 from facepoints.options import KeypointerOptions
 
@@ -22,7 +22,7 @@ def align(
     template: str = typer.Option("arcface", help="arcface: ArcFace/InsightFace's five-point placement; "
                                  "head: the whole head in the square."),
     json_out: Optional[Path] = typer.Option(None, "--json", help="Write every face's keypoints and crop path."),
-    model: str = typer.Option(KeypointerOptions.model, help="model.onnx, a run folder, or a bundled model name."),
+    model: str = model_option(KeypointerOptions.model, help="model.onnx, a run folder, or a bundled model name."),
     threshold: float = THRESHOLD,
     detect_size: int = DETECT_SIZE,
     flip_test: bool = FLIP_TEST,
@@ -31,16 +31,17 @@ def align(
     from facepoints.align import TEMPLATES
     from facepoints.batch import collect_inputs, each_image, overlay_names, photo_workers
     from facepoints.draw import encode_image
-    from facepoints.fileio import write_bytes_atomic, write_text_atomic
+    from facepoints.fileio import check_outputs, output_folder, write_bytes_atomic, write_text_atomic
     from facepoints.inference import FaceKeypointer, image_json
 
     if template not in TEMPLATES:
         raise typer.BadParameter(f"unknown template {template!r}; choose {', '.join(TEMPLATES)}", param_hint="--template")
     paths = collect_inputs(list(inputs))
-    if out.exists() and not out.is_dir():
-        raise FacepointsError(f"{out}: the output must be a folder")
-    if any(out.resolve() == p.resolve().parent for p in paths):
+    check_outputs([json_out], paths)
+    folder = out.resolve()
+    if any(folder == p.resolve().parent for p in paths):
         raise FacepointsError(f"{out}: the output folder must not be an input's folder (crops would mix with inputs)")
+    output_folder(out)
     workers = photo_workers(len(paths))
     keypointer = FaceKeypointer(options=KeypointerOptions(model=model, threshold=threshold, detect_size=detect_size,
                                                           flip_test=flip_test, threads=1 if workers > 1 else None))
