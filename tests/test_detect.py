@@ -253,13 +253,16 @@ def test_without_json_detect_prints_a_summary_not_the_keypoints(tmp_path):
 
 
 def test_the_keypointer_takes_what_detect_takes(keypointer):
-    """A PIL image, a path, a grey array and OpenCV's BGR array (with channels="bgr") give the
-    keypoints of the RGB array; a BGR array read as RGB is a different picture."""
+    """A PIL image (opened or already loaded), a path, a grey array and OpenCV's BGR array (with
+    channels="bgr") give the keypoints of the RGB array; a BGR array read as RGB is a different picture."""
     rgb = read_image(example_photo())
     expected = keypointer(rgb)[0].keypoints
     grey = np.asarray(Image.fromarray(rgb).convert("L"))
+    loaded = Image.open(example_photo())
+    loaded.load()
     same = {
         "PIL image": keypointer(Image.open(example_photo()))[0].keypoints,
+        "loaded PIL image": keypointer(loaded)[0].keypoints,
         "path": keypointer(example_photo())[0].keypoints,
         "BGR array": keypointer(np.ascontiguousarray(rgb[..., ::-1]), channels="bgr")[0].keypoints,
     }

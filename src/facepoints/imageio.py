@@ -156,7 +156,7 @@ def _loaded(image: Image.Image, name: str, max_pixels: int) -> Image.Image:
             f"too large to decode safely: {width}x{height} is {width * height:,} pixels, "
             f"more than max_pixels={max_pixels:,}",
         )
-    if image.format == "JPEG":
+    if image.format == "JPEG" and image.fp is not None:  # not decoded yet (a loaded image has let go of its file)
         check_jpeg(image.fp, name)
     try:
         image.load()
