@@ -427,3 +427,20 @@ def test_a_hard_cut_is_detected_at_once(shared_data, keypointer):
     (track, face), = found[3]
     eye_distance = np.linalg.norm(truth[36:42].mean(0) - truth[42:48].mean(0))
     assert track == 1 and np.linalg.norm(face.keypoints - truth, axis=1).mean() / eye_distance < 0.1
+
+
+def test_drawing_into_a_frame_after_tracking_it_is_no_cut(shared_data, keypointer):
+    """`filter` draws its picture into the frame the tracker just saw: the next frame must still be
+    compared with the clean one, so a still face keeps its track (no cut, no re-detection)."""
+    from facepoints.data.landmarks import read_landmark_csv
+
+    samples, _ = read_landmark_csv(shared_data / "faces68" / "keypoints.csv")
+    face, still = read_image(samples[0].image), np.full((480, 640, 3), 90, np.uint8)
+    still[40:40 + face.shape[0], 60:60 + face.shape[1]] = face
+    tracker = FaceTracker(keypointer, detect_every=100)
+    for index in range(4):
+        frame = still.copy()  # a new array each frame, as a video reader gives
+        (track, found), = tracker(frame, index / 30)
+        assert track == 0, f"frame {index}: a new track"
+        (x0, y0), (x1, y1) = found.keypoints.min(0).astype(int), found.keypoints.max(0).astype(int)
+        frame[y0:y1, x0:x1] = 0  # a filter paints over the whole face

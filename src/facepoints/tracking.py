@@ -59,6 +59,7 @@ class Track:
     scale: float  # eye distance when first seen: the smoothing unit
     smoother: PointSmoother | None = None
     confidence: np.ndarray | None = None  # (K,) of the last frame's points (facepoints.confidence)
+    view: np.ndarray | None = None  # the crop its points framed in the last frame, before anyone drew on it
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -101,7 +102,6 @@ class FaceTracker:
         self.rate, self.scheme, self.min_iou = rate, scheme, min_iou
         self.tracks: list[Track] = []
         self._frames, self._next_id = 0, 0
-        self._previous: np.ndarray | None = None
         self._eyes = _eye_indices(keypointer.model.scheme.name)
 
     def __call__(self, image: np.ndarray, time: float) -> list[tuple[int, Face]]:
@@ -109,7 +109,10 @@ class FaceTracker:
         if self._frames % self.detect_every == 0 or not self.tracks or cut:
             self._detect(image)
         self._frames += 1
-        self._previous = image
+        if self.tracks:  # kept now: a filter may draw into this frame once it has its faces
+            views, _ = self.keypointer.frame_from(image, np.stack([t.points for t in self.tracks]))
+            for track, view in zip(self.tracks, views):
+                track.view = view
         out = []
         for track in self.tracks:
             points = track.points
@@ -129,13 +132,12 @@ class FaceTracker:
         height, width = image.shape[:2]
         last = np.stack([t.points for t in self.tracks])
         crops, matrices = self.keypointer.frame_from(image, last)
-        before, _ = self.keypointer.frame_from(self._previous, last)
         points, confidence = self.keypointer.locate(crops, matrices)
         kept = []
-        for track, p, c, now, then in zip(self.tracks, points, confidence, crops, before):
+        for track, p, c, now in zip(self.tracks, points, confidence, crops):
             centre = p.mean(0)
             inside = 0 <= centre[0] < width and 0 <= centre[1] < height  # a face that left the frame is dropped
-            if inside and same_picture(now, then):
+            if inside and same_picture(now, track.view):
                 track.box, track.points, track.confidence = moved_box(track.box, track.points, p), p, c
                 kept.append(track)
         cut = len(kept) < len(self.tracks)
