@@ -11,6 +11,8 @@ import pytest
 from facepoints.crop import PHOTO_FRAMING
 from facepoints.errors import DataError
 from facepoints.evaluation import mean_benchmark, percentage_error
+from facepoints.imageio import read_image
+from facepoints.inference import FaceKeypointer
 from facepoints.model_record import ModelRecord
 from facepoints.scheme_file import read_scheme_file
 from facepoints.schemes import IBUG68, mapping_matrix, register_scheme, scheme_definition
@@ -106,6 +108,15 @@ def test_own_points_from_the_face_model_end_to_end(tmp_path, shared_data):
     assert trained.returncode == 0, trained.stderr
     # The head started from the face model's rows for these points: close after two epochs.
     assert json.loads((run / "scores.json").read_text())["val"]["nme"] < 0.08
+    config = json.loads((run / "config.json").read_text())
+    assert (config["lr"], config["warmup"]) == (2e-4, 0.1)  # --init's default recipe: finetune
+    evaluated = cli("evaluate", run, "--data", labels, "--split", "val")
+    assert evaluated.returncode == 0 and "mean benchmark" in evaluated.stdout, evaluated.stderr
+    photo_rgb = read_image(faces / "images" / rows[0][1])
+    assert FaceKeypointer(run)(photo_rgb)[0].names == tuple(LAB_POINTS)
+    again = cli("train", "--data", labels, "--scheme", scheme, "--init", run, "--epochs", 1, "--out", tmp_path / "again",
+                "--no-progress")  # --init takes a run folder too
+    assert again.returncode == 0 and json.loads((tmp_path / "again" / "scores.json").read_text())["val"]["nme"] < 0.08, again.stderr
     photo = faces / "images" / rows[0][1]
     detected = cli("detect", photo, "--model", run, "--json", tmp_path / "out.json", "--draw", tmp_path / "drawn")
     assert detected.returncode == 0, detected.stderr

@@ -75,10 +75,16 @@ def test_head_pose_without_opencv_finds_the_pose_opencv_solvepnp_finds(held_out_
 
 
 def test_signs_follow_the_written_convention():
-    """A face turned toward the image's right has its nose right of its eyes' middle: yaw > 0."""
-    head = face_model() @ HeadPose(25, 0, 0).rotation.T + (0, 0, 1000)
-    points = head[:, :2] / head[:, 2:] * 800
+    """A face turned toward the image's right has its nose right of its eyes' middle: yaw > 0; a
+    face tilted chin up has its nose tip closer below its eyes: pitch > 0."""
+    def seen(pose):
+        head = face_model() @ pose.rotation.T + (0, 0, 1000)
+        return head[:, :2] / head[:, 2:] * 800
+
+    points = seen(HeadPose(25, 0, 0))
     assert points[30, 0] > points[36:48, 0].mean()
+    nose_below_eyes = [p[30, 1] - p[36:48, 1].mean() for p in (seen(HeadPose(0, 0, 0)), seen(HeadPose(0, 20, 0)))]
+    assert nose_below_eyes[1] < nose_below_eyes[0] / 2 and head_pose(seen(HeadPose(0, 20, 0))).pitch > 15
     tilted = cv2.transform(points[None], cv2.getRotationMatrix2D((0, 0), 10, 1.0))[0]  # 10 deg counter-clockwise
     assert head_pose(tilted).roll == pytest.approx(10, abs=0.1)
 

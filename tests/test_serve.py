@@ -86,6 +86,8 @@ def test_detect_gives_what_facepoints_detect_writes(client, keypointer, photo):
     face, = response.json()["faces"]
     assert (response.json()["width"], response.json()["height"]) == (512, 600)
     assert face["scheme"] == "ibug68" and len(face["keypoints"]) == len(face["names"]) == 68
+    assert set(face["pose"]) == {"yaw", "pitch", "roll"} and len(face["confidence"]) == 68  # as the README says
+    assert set(face["openness"]) == {"left_eye", "right_eye", "mouth"}
 
 
 @pytest.mark.parametrize("scheme, count", [("fkd15", 15), ("celeba5", 5), ("ibug68", 68)])

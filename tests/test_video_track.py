@@ -49,6 +49,7 @@ def test_filter_video_json_has_pose_openness_and_blinks(tmp_path, clip):
     document = json.loads((tmp_path / "frames.json").read_text())
     face = document["frames"][0]["faces"][0]
     assert set(face["pose"]) == {"yaw", "pitch", "roll"} and face["openness"]["left_eye"] > 0.15
+    assert len(face["confidence"]) == len(face["keypoints"]) == 68
     assert document["blinks"] == []  # the clip's face never closes its eyes
 
 
