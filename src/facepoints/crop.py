@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facepoints.resample import halved, warp_affine
+from facepoints.resample import halved, invert_affine, warp_affine
 from facepoints.schemes import convert_points
 
 
@@ -74,11 +74,6 @@ def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 def framing_transform(reference: np.ndarray, framing: Framing) -> np.ndarray:
     """The 2x3 matrix from image pixels to crop pixels for a face's reference points."""
     return similarity_transform(reference, np.asarray(framing.template))
-
-
-def invert_affine(matrix: np.ndarray) -> np.ndarray:
-    linear_inv = np.linalg.inv(matrix[:, :2])
-    return np.hstack([linear_inv, -(linear_inv @ matrix[:, 2:])])
 
 
 def apply_affine(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:

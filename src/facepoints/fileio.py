@@ -27,8 +27,11 @@ os.umask(_UMASK)
 def check_outputs(outputs: Iterable[str | os.PathLike | None], inputs: Iterable[str | os.PathLike]) -> None:
     """Refuse, before any work, an output that is one of the inputs or another output, however
     named (relative, through symlinks, a hard link): a DataError naming both."""
+    outputs = [Path(p) for p in outputs if p is not None]
+    if not outputs:  # nothing to write: no input need be looked up
+        return
     taken = {key: f"the input {path}" for path in map(Path, inputs) for key in _identities(path)}
-    for path in (Path(p) for p in outputs if p is not None):
+    for path in outputs:
         keys = _identities(path)
         clash = next((taken[key] for key in keys if key in taken), None)
         if clash is not None:

@@ -49,7 +49,7 @@ def warp_affine(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int], bo
     if cv2 is not None:
         return cv2.warpAffine(image, np.asarray(matrix, np.float64), size, flags=cv2.INTER_LINEAR, borderValue=0,
                               borderMode=cv2.BORDER_REPLICATE if border == "replicate" else cv2.BORDER_CONSTANT)
-    inverse = _inverse(np.asarray(matrix, np.float64))
+    inverse = invert_affine(np.asarray(matrix, np.float64))
     width, height = size
     corners = np.array([[-1, -1], [width, -1], [-1, height], [width, height]], np.float64)
     seen = corners @ inverse[:, :2].T + inverse[:, 2]
@@ -80,7 +80,8 @@ def _cut(image: np.ndarray, x0: int, y0: int, x1: int, y1: int, mode: str) -> tu
     return np.ascontiguousarray(region), (left - pad_left, top - pad_top)
 
 
-def _inverse(matrix: np.ndarray) -> np.ndarray:
+def invert_affine(matrix: np.ndarray) -> np.ndarray:
+    """The 2x3 matrix that undoes ``matrix``."""
     linear = np.linalg.inv(matrix[:, :2])
     return np.hstack([linear, -(linear @ matrix[:, 2:])])
 
