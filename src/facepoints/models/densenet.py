@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from .backbone import pooled_regressor
+from .common import conv_bn
 from .registry import register_model
 
 DENSENET169_BLOCKS = (6, 12, 32, 32)
@@ -37,8 +38,7 @@ class DenseNet(nn.Module):
     def __init__(self, blocks: tuple[int, ...], in_chans: int = 3, growth: int = 32, stem_chans: int = 64) -> None:
         super().__init__()
         layers: list[nn.Module] = [
-            nn.Conv2d(in_chans, stem_chans, 7, 2, 3, bias=False), nn.BatchNorm2d(stem_chans), nn.ReLU(inplace=True),
-            nn.MaxPool2d(3, 2, 1),
+            *conv_bn(in_chans, stem_chans, 7, 2), nn.MaxPool2d(3, 2, 1),
         ]
         width = stem_chans
         for i, count in enumerate(blocks):

@@ -63,11 +63,7 @@ class Encoder(nn.Module):
 def separable_conv_bn(chans: int) -> nn.Sequential:
     """A depthwise 3x3 then a pointwise 1x1: a 3x3's reach at about an eighth of its multiply-adds
     (9C + C^2 against 9C^2 per pixel, at the decoder's C = 64)."""
-    return nn.Sequential(
-        nn.Conv2d(chans, chans, 3, 1, 1, groups=chans, bias=False),
-        nn.BatchNorm2d(chans),
-        conv_bn(chans, chans, 1),
-    )
+    return nn.Sequential(*conv_bn(chans, chans, 3, groups=chans, act=None), conv_bn(chans, chans, 1))
 
 
 class TopDownDecoder(nn.Module):

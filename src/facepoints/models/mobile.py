@@ -31,9 +31,7 @@ class InvertedResidual(nn.Module):
         hidden = in_chans * expand
         self.block = nn.Sequential(
             conv_bn(in_chans, hidden, 1),
-            nn.Conv2d(hidden, hidden, 3, stride, 1, groups=hidden, bias=False),
-            nn.BatchNorm2d(hidden),
-            nn.ReLU(inplace=True),
+            *conv_bn(hidden, hidden, 3, stride, groups=hidden),  # unpacked: the bundled weights' layout
             conv_bn(hidden, out_chans, 1, act=None),
         )
         self.residual = stride == 1 and in_chans == out_chans

@@ -8,6 +8,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from .backbone import pooled_regressor
+from .common import conv_bn
 from .registry import register_model
 
 MIDDLE_BLOCKS = 8
@@ -32,8 +33,7 @@ class XceptionBlock(nn.Module):
         if stride > 1:
             layers.append(nn.MaxPool2d(3, stride, 1))
         self.layers = nn.Sequential(*layers)
-        self.shortcut = (nn.Sequential(nn.Conv2d(widths[0], widths[-1], 1, stride, bias=False),
-                                       nn.BatchNorm2d(widths[-1]))
+        self.shortcut = (conv_bn(widths[0], widths[-1], 1, stride, act=None)
                          if stride > 1 or widths[0] != widths[-1] else nn.Identity())
 
     def forward(self, x: Tensor) -> Tensor:
@@ -46,8 +46,7 @@ class Xception(nn.Module):
     def __init__(self, in_chans: int = 3) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(in_chans, 32, 3, 2, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True),
-            nn.Conv2d(32, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True),
+            *conv_bn(in_chans, 32, 3, 2), *conv_bn(32, 64),
             XceptionBlock([64, 128, 128], 2, relu_first=False),
             XceptionBlock([128, 256, 256], 2),
             XceptionBlock([256, 728, 728], 2),
