@@ -15,6 +15,7 @@ from facepoints.data.keypoint_set import KeypointSet, concatenate
 from facepoints.data.landmarks import LandmarkSample, read_landmark_csv, read_pts_folder
 from facepoints.data.mixed import stack_sets
 from facepoints.data.packed import load_packed
+from facepoints.data.textfile import header_fields
 from facepoints.errors import DataError, FacepointsError
 from facepoints.schemes import Scheme, register_scheme
 
@@ -32,9 +33,10 @@ def load_dataset(path: str | Path, scheme: Scheme | None = None, framing: Framin
     if not path.exists():
         raise DataError(path, "not found")
     suffix = path.suffix.lower()
+    header = header_fields(path) if suffix == ".csv" and not path.is_dir() else []
     if path.is_dir():
         samples, scheme_name = read_pts_folder(path)
-    elif suffix == ".npz" or suffix == ".zip" or (suffix == ".csv" and "left_eye_center_x" in _header(path)):
+    elif suffix == ".npz" or suffix == ".zip" or (suffix == ".csv" and "left_eye_center_x" in header):
         ks = load_packed(path) if suffix == ".npz" else read_fkd_training(path)
         check_scheme(ks.scheme.name)
         return ks
@@ -45,17 +47,12 @@ def load_dataset(path: str | Path, scheme: Scheme | None = None, framing: Framin
             raise DataError(path, f"scheme {scheme.name} states no 'reference' points (eyes, nose, mouth "
                                   "corners) to frame its photos by")
         samples, scheme_name = read_landmark_csv(path, scheme=register_scheme(scheme))
-    elif suffix == ".csv" and "x0" in _header(path):
+    elif suffix == ".csv" and "x0" in header:
         samples, scheme_name = read_landmark_csv(path)
     else:
         raise DataError(path, f"unknown data layout: expected {LAYOUTS}")
     check_scheme(scheme_name)
     return _aligned(path, samples, scheme_name, framing, progress)
-
-
-def _header(path: Path) -> list[str]:
-    with open(path, encoding="utf-8-sig", errors="replace") as stream:
-        return [name.strip() for name in stream.readline().split(",")]
 
 
 def _aligned(path: Path, samples: list[LandmarkSample], scheme: str, framing: Framing, progress: bool) -> KeypointSet:
