@@ -50,7 +50,11 @@ def stack_schemes(parts: list[str]) -> StackedScheme:
     for name in parts:
         scheme = get_scheme(name)
         if name != parts[0]:
-            mapping_matrix(parts[0], name)  # raises ValueError where there is none
+            try:
+                mapping_matrix(parts[0], name)
+            except ValueError:
+                raise ValueError(f"cannot train {parts[0]} (the first --data's scheme) on {name} labels: no mapping "
+                                 f"from {parts[0]} to {name}; put a set of the richer scheme first") from None
         names += [f"{name}:{n}" for n in scheme.names] if name != parts[0] else list(scheme.names)
         pairs += [(start + a, start + b) for a, b in scheme.flip_pairs]
         start += scheme.num_keypoints
@@ -67,12 +71,7 @@ def stack_sets(sets: list[KeypointSet], names: list[str]) -> KeypointSet:
     """One training set from sets of different schemes (same image size and channels); the
     first set's scheme is the model's. Points are placed in their scheme's block."""
     parts = list(dict.fromkeys(ks.scheme.name for ks in sets))
-    try:
-        stacked = stack_schemes(parts)
-    except ValueError:
-        missing = next(p for p in parts[1:] if not _maps(parts[0], p))
-        raise ValueError(f"cannot train {parts[0]} (the first --data's scheme) on {missing} labels: no mapping "
-                         f"from {parts[0]} to {missing}; put a set of the richer scheme first") from None
+    stacked = stack_schemes(parts)
     widened = []
     for ks in sets:
         columns = stacked.block(ks.scheme.name)
@@ -81,14 +80,6 @@ def stack_sets(sets: list[KeypointSet], names: list[str]) -> KeypointSet:
         points[:, columns], mask[:, columns] = ks.points, ks.mask
         widened.append(KeypointSet(ks.images, points, mask, stacked, ks.groups, ks.rows, ks.source, ks.framing))
     return concatenate(widened, names)
-
-
-def _maps(source: str, target: str) -> bool:
-    try:
-        mapping_matrix(source, target)
-    except ValueError:
-        return False
-    return True
 
 
 def block_of(ks: KeypointSet, part: str) -> KeypointSet:
