@@ -62,6 +62,10 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
         config = finetune_config(config, source)
     if config.model not in list_models():
         raise FacepointsError(f"unknown model {config.model!r}; choose one of {', '.join(list_models())}")
+    if config.compile is None:  # record what the default means on this machine
+        config = config.but(compile=compiles_by_default("cuda" if torch.cuda.is_available() else "cpu"))
+    if (out / "card.md").is_file():  # written last: the run is complete, and its data need not be read again
+        return completed_run(config, out)
     dataset = load_training_set(data if isinstance(data, list) else [data], groups, scheme=scheme)
     if source is not None:
         check_fits(source, dataset)
@@ -69,10 +73,6 @@ def train_run(config: TrainConfig, data: Path | list[Path], out: Path, groups: P
     train_set, val_set = split_by_group(dataset, config.val_fraction, config.seed)
     if exclude_rows:  # from training only: validation stays the same faces, so scores compare
         train_set = without_rows(train_set, exclude_rows)
-    if config.compile is None:  # record what the default means on this machine
-        config = config.but(compile=compiles_by_default("cuda" if torch.cuda.is_available() else "cpu"))
-    if (out / "card.md").is_file():  # written last: the run is complete
-        return completed_run(config, out)
     write_text_atomic(out / "config.json", config.to_json())
     write_text_atomic(out / "split.json", json.dumps({  # so benchmarks score exactly the held-out faces
         "val_rows": [str(r) for r in val_set.rows],
