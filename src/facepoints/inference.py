@@ -23,7 +23,7 @@ from facepoints.confidence import convert_confidence, point_confidence
 from facepoints.openness import Openness, openness
 from facepoints.pose import HeadPose, head_pose
 from facepoints.runtime import KeypointModel
-from facepoints.schemes import SCHEMES, get_scheme, mapping_matrix
+from facepoints.schemes import BUILT_IN, get_scheme, mapping_matrix
 
 # Where the five reference points sit inside a YuNet face box, as fractions of the box: the
 # median over the labelled faces68 and 300-W faces (benchmarks/fit_box_reference.py). The
@@ -223,7 +223,7 @@ class FaceKeypointer:
             weights = self._mapping_to(scheme)
         except (ValueError, KeyError):
             raise OptionError(f"model {self.model.path.name} gives {source} keypoints, which cannot make {scheme!r}; "
-                                  f"it can give {', '.join(self._schemes_given())}") from None
+                                  f"it can give {', '.join(self.schemes_given())}") from None
         return scheme, np.einsum("ts,...sc->...tc", weights, points).astype(np.float32)
 
     def _mapping_to(self, scheme: str) -> np.ndarray:
@@ -231,10 +231,11 @@ class FaceKeypointer:
         record = getattr(self.model, "record", None)  # a model object of the caller's may have none
         return record.mapping_to(scheme) if record is not None else mapping_matrix(self.model.scheme.name, scheme)
 
-    def _schemes_given(self) -> list[str]:
-        """The model's own scheme and every built-in one its points convert to."""
+    def schemes_given(self) -> list[str]:
+        """The model's own scheme and every built-in one its points convert to (not the other user
+        schemes this process has registered)."""
         given = [self.model.scheme.name]
-        for name in SCHEMES:
+        for name in (s.name for s in BUILT_IN):
             try:
                 self._mapping_to(name)
             except (ValueError, KeyError):

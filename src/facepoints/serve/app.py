@@ -20,7 +20,6 @@ from facepoints.imageio import DEFAULT_MAX_PIXELS, read_image
 from facepoints.inference import FaceKeypointer, image_json
 from facepoints.options import KeypointerOptions
 from facepoints.sessions import available_cores
-from facepoints.schemes import BUILT_IN
 from facepoints.serve.errors import ApiError, error_response
 from facepoints.serve.forms import read_form
 from facepoints.serve.limits import UploadLimit
@@ -66,9 +65,7 @@ def create_app(options: KeypointerOptions | None = None, *, keypointer: FaceKeyp
     # One ONNX Runtime thread per photo: the pool, not each model call, spreads work over the cores.
     keypointer = keypointer or FaceKeypointer(options=options, **settings, threads=1)
     filters = {name: load_filter(name) for name in FILTER_NAMES}
-    # The built-in schemes it can give, and its own: not every user scheme this process has seen.
-    own = keypointer.model.scheme.name
-    schemes = tuple(dict.fromkeys(name for name in (*(s.name for s in BUILT_IN), own) if _gives(keypointer, name)))
+    schemes = tuple(keypointer.schemes_given())
     runner = Runner(threads, timeout, max_waiting)
 
     @contextlib.asynccontextmanager
@@ -159,14 +156,6 @@ def create_app(options: KeypointerOptions | None = None, *, keypointer: FaceKeyp
 def app_from_environment() -> FastAPI:
     """uvicorn's factory for worker processes: `facepoints serve --workers N` passes the options here."""
     return create_app(**json.loads(os.environ[CONFIG_VARIABLE]))
-
-
-def _gives(keypointer: FaceKeypointer, scheme: str) -> bool:
-    try:
-        keypointer.check_scheme(scheme)
-        return True
-    except FacepointsError:
-        return False
 
 
 def _static(body: bytes, media: str, headers: dict[str, str] | None = None):
