@@ -40,15 +40,12 @@ from facepoints.fileio import write_text_atomic
 from facepoints.imageio import read_image
 from facepoints.inference import FaceKeypointer
 from facepoints.openness import openness
-from facepoints.pose import head_pose
+from facepoints.pose import POSE_BINS, head_pose, pose_bin
 
 REPO = Path(__file__).resolve().parents[1]
 SPLIT = REPO / "docs" / "results" / "photo68" / "split.json"
 ASSET = REPO / "src" / "facepoints" / "assets" / "confidence.json"
 TOLERANCE = 0.1  # a point is "right" within a tenth of the eye-centre distance
-YAW_BINS = {"frontal": (0, 15), "moderate": (15, 30), "large": (30, 180)}
-
-
 def faces(data: Path, held_out: bool) -> list:
     samples, _ = read_landmark_csv(data / "w300" / "faces" / "keypoints.csv")
     groups = set(json.loads(SPLIT.read_text())["val_groups"])
@@ -128,7 +125,7 @@ def measure_confidence(keypointer, samples, name: str, fit: bool = False) -> dic
         "pose_error_degrees": {
             label: {"faces": int(m.sum()), **({k: float(np.median(poses[m, i])) for i, k in
                                                enumerate(["yaw", "pitch", "roll"], 1)} if m.any() else {})}
-            for label, (lo, hi) in YAW_BINS.items() for m in [(np.abs(poses[:, 0]) >= lo) & (np.abs(poses[:, 0]) < hi)]},
+            for index, (label, _, _) in enumerate(POSE_BINS) for m in [pose_bin(poses[:, 0]) == index]},
     }
 
 

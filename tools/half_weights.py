@@ -16,6 +16,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from facepoints.fileio import atomic_path
+
 SMALLEST = 16  # scalars and short vectors (shapes, biases of a few outputs) stay float
 
 
@@ -45,9 +47,8 @@ def main(paths: list[str]) -> None:
         before = path.stat().st_size
         model = half_stored(onnx.load(str(path)))
         onnx.checker.check_model(model)
-        tmp = path.with_suffix(".tmp")
-        onnx.save(model, str(tmp))
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            onnx.save(model, str(tmp))
         print(f"{path}: {before / 1e6:.1f} -> {path.stat().st_size / 1e6:.1f} MB")
 
 
