@@ -10,6 +10,7 @@ as truncated (libjpeg-turbo's advice for CVE-2019-13960: treat that warning as a
 
 from __future__ import annotations
 
+import re
 from typing import BinaryIO
 
 from facepoints.errors import ImageError
@@ -22,6 +23,9 @@ _MIN_BITS_PER_BLOCK = 2
 _FRAMES = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _STANDALONE = {0x01, *range(0xD0, 0xD9)}  # TEM, RST0-7, SOI: no length follows
 _SOS, _EOI = 0xDA, 0xD9
+# Inside entropy-coded data, 0xFF 0x00 is a stuffed 0xFF and 0xFF 0xD0-0xD7 a restart: any other
+# 0xFF pair is the next marker (the skipped second bytes are never 0xFF, so no match starts there).
+_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 
 
 def check_jpeg(stream: BinaryIO, name: str) -> None:
@@ -66,14 +70,8 @@ def _walk(data: bytes, name: str) -> tuple[int, int, tuple | None]:
 
 def _end_of_entropy_data(data: bytes, at: int) -> int:
     """Where the next marker starts: an 0xFF followed by neither a stuffed 0x00 nor a restart marker."""
-    while True:
-        at = data.find(b"\xff", at)
-        if at < 0 or at + 1 >= len(data):
-            return len(data)
-        if data[at + 1] == 0 or 0xD0 <= data[at + 1] <= 0xD7:
-            at += 2
-            continue
-        return at
+    found = _NEXT_MARKER.search(data, at)
+    return found.start() if found else len(data)
 
 
 def _frame(marker: int, body: bytes) -> tuple | None:
