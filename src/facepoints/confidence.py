@@ -48,4 +48,6 @@ def point_confidence(spread: np.ndarray, crop_size: int, model: str = "ibug68") 
 
 def convert_confidence(confidence: np.ndarray, source: str, target: str) -> np.ndarray:
     """Confidence of a converted scheme's points: the mean of the points each is made from."""
+    if source == target:  # the model's own points, as most faces are given
+        return confidence
     return (mapping_matrix(source, target) @ confidence).astype(np.float32)
