@@ -54,3 +54,11 @@ def bundled_float_network():
         return predict
 
     return build
+
+
+@pytest.fixture(scope="session")
+def keypointer():
+    """The bundled default model on two threads, built once (test_serve* use their own, on one)."""
+    from facepoints.inference import FaceKeypointer
+
+    return FaceKeypointer(threads=2)

@@ -2,9 +2,6 @@
 real held-out photos the eyes found again on the crops land on the template's eyes."""
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,16 +13,8 @@ from facepoints.data.landmarks import read_landmark_csv
 from facepoints.imageio import read_image
 from facepoints.inference import FaceKeypointer
 
-HELD_OUT = set(json.loads((Path(__file__).parents[1] / "docs/results/photo68/split.json").read_text())["val_groups"])
+from support import HELD_OUT, cli
 
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "facepoints.cli", *args], capture_output=True, text=True)
-
-
-@pytest.fixture(scope="module")
-def keypointer():
-    return FaceKeypointer(threads=2)
 
 
 @pytest.mark.parametrize("template", list(TEMPLATES))

@@ -1,8 +1,6 @@
 """Per-point confidence: in [0, 1], lower where the error is larger on held-out faces, lower where
 an occluder covers the points; the points themselves are those of plain inference."""
 
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,12 +12,8 @@ from facepoints.draw import draw_faces
 from facepoints.imageio import read_image
 from facepoints.inference import Face, FaceKeypointer
 
-HELD_OUT = set(json.loads((Path(__file__).parents[1] / "docs/results/photo68/split.json").read_text())["val_groups"])
+from support import HELD_OUT
 
-
-@pytest.fixture(scope="module")
-def keypointer():
-    return FaceKeypointer(threads=2)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,13 +15,9 @@ from facepoints.imageio import read_image
 from facepoints.inference import FaceKeypointer
 from facepoints.schemes import CELEBA5
 
+from support import HELD_OUT
+
 # The identities both bundled 68-point models were validated on, never trained on.
-HELD_OUT = set(json.loads((Path(__file__).parents[1] / "docs/results/photo68/split.json").read_text())["val_groups"])
-
-
-@pytest.fixture(scope="module")
-def keypointer():
-    return FaceKeypointer(threads=2)
 
 
 @pytest.mark.parametrize("model", ["ibug68", "ibug68-fast", "ibug68-tiny", "fkd15"])

@@ -1,7 +1,6 @@
 """`facepoints filter` on real faces: pictures placed by the keypoints, videos in and out with
 the right frames, tracking and smoothing measured against a clip whose truth is known."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -21,26 +20,11 @@ from facepoints.inference import Face, FaceKeypointer
 from facepoints.tracking import FaceTracker, Smoothing
 from facepoints.video import VideoReader, video_writer
 
-REPO = Path(__file__).resolve().parents[1]
+from support import benchmark_module, cli
 
 
-def _module(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-moving_face = _module("moving_face")
-
-
-def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "facepoints.cli", *args], capture_output=True, text=True)
-
-
-@pytest.fixture(scope="module")
-def keypointer():
-    return FaceKeypointer(threads=2)
+moving_face = benchmark_module("moving_face")
 
 
 @pytest.fixture(scope="module")

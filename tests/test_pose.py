@@ -3,7 +3,6 @@ alone, the generic face projected at a known pose comes back, labels and predict
 numpy solver finds the pose OpenCV's solvePnP finds."""
 
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -15,23 +14,18 @@ from facepoints.data.aligned import aligned_crops
 from facepoints.data.landmarks import read_landmark_csv
 from facepoints.data.packed import save_packed
 from facepoints.imageio import read_image
-from facepoints.inference import FaceKeypointer
 from facepoints import pose as pose_module
 from facepoints.pose import FOCAL_PER_FACE, POSE_BINS, HeadPose, face_model, head_pose, label_yaw, pose_bin
 from facepoints.schemes import IBUG68, convert_points
 
-HELD_OUT = set(json.loads((Path(__file__).parents[1] / "docs/results/photo68/split.json").read_text())["val_groups"])
+from support import HELD_OUT
+
 
 
 @pytest.fixture(scope="module")
 def held_out_faces(shared_data):
     samples, _ = read_landmark_csv(shared_data / "w300" / "faces" / "keypoints.csv")
     return [s for s in samples if f"w300:{s.group}" in HELD_OUT and s.mask.all()]
-
-
-@pytest.fixture(scope="module")
-def keypointer():
-    return FaceKeypointer(threads=2)
 
 
 def test_the_generic_face_seen_at_a_known_pose_gives_that_pose():

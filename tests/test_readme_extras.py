@@ -1,7 +1,6 @@
 """Every example of the README's "Beyond points" section runs as written, on the example photo and a
 short clip standing in for the user's files, and does what it says."""
 
-import importlib.util
 import json
 import re
 import shutil
@@ -13,6 +12,8 @@ import pytest
 
 from facepoints.commands.detect import example_photo
 
+from support import benchmark_module
+
 REPO = Path(__file__).resolve().parents[1]
 SECTION = REPO.joinpath("README.md").read_text().split("### Beyond points")[1].split("\n### ")[0]
 BLOCKS = re.findall(r"```(python|bash)\n(.*?)```", SECTION, re.S)
@@ -20,9 +21,7 @@ BLOCKS = re.findall(r"```(python|bash)\n(.*?)```", SECTION, re.S)
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory, shared_data):
-    spec = importlib.util.spec_from_file_location("moving_face", REPO / "benchmarks" / "moving_face.py")
-    moving_face = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(moving_face)
+    moving_face = benchmark_module("moving_face")
     folder = tmp_path_factory.mktemp("readme")
     shutil.copy(example_photo(), folder / "photo.jpg")
     (folder / "holiday").mkdir()

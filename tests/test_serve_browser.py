@@ -5,7 +5,6 @@ Skipped, saying why, where Chromium or Playwright is missing or cannot start (.c
 Chromium). FACEPOINTS_SCREENSHOT=docs/images/serve.png also saves the README's screenshot.
 """
 
-import importlib.util
 import json
 import os
 import shutil
@@ -17,15 +16,9 @@ import pytest
 from facepoints.commands.detect import example_photo
 from facepoints.imageio import read_image
 
-REPO = Path(__file__).resolve().parents[1]
+from support import benchmark_module
+
 PHONE = {"width": 390, "height": 844}
-
-
-def _module(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +41,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def server():
-    with _module("serve_load").running_server() as url:
+    with benchmark_module("serve_load").running_server() as url:
         yield url
 
 

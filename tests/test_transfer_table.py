@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("transfer_table", REPO / "benchmarks" / "transfer_table.py")
-transfer_table = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(transfer_table)
+from support import benchmark_module
+
+transfer_table = benchmark_module("transfer_table")
 
 
 def test_lfw_names_carry_the_person_and_web_faces_stand_alone():

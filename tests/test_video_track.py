@@ -1,11 +1,9 @@
 """facepoints.video.track: the frames of a video with each face's track id, the same faces as
 `facepoints filter` follows; and filter's video JSON carries pose, openness and blinks."""
 
-import importlib.util
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,10 +12,9 @@ from facepoints.inference import FaceKeypointer
 from facepoints.tracking import FaceTracker, Smoothing
 from facepoints.video import VideoReader, track
 
-REPO = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("moving_face", REPO / "benchmarks" / "moving_face.py")
-moving_face = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(moving_face)
+from support import benchmark_module
+
+moving_face = benchmark_module("moving_face")
 
 
 @pytest.fixture(scope="module")
