@@ -12,11 +12,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-KEYPOINT_NAMES = ("left_eye_center", "right_eye_center", "left_eye_inner_corner", "left_eye_outer_corner",
-                  "right_eye_inner_corner", "right_eye_outer_corner", "left_eyebrow_inner_end",
-                  "left_eyebrow_outer_end", "right_eyebrow_inner_end", "right_eyebrow_outer_end", "nose_tip",
-                  "mouth_left_corner", "mouth_right_corner", "mouth_center_top_lip", "mouth_center_bottom_lip")
-KAGGLE_HEADER = ",".join(f"{name}_{axis}" for name in KEYPOINT_NAMES for axis in "xy") + ",Image"
+from facepoints.data.fkd import KEYPOINT_COLUMNS
+
+KAGGLE_HEADER = ",".join(KEYPOINT_COLUMNS) + ",Image"
 PIXELS = " ".join(["128"] * 96 * 96)
 
 

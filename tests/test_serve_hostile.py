@@ -12,13 +12,13 @@ import tempfile
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import hostile_files as hostile
 import httpx
 import pytest
-from test_serve import SlowKeypointer
+from test_serve import SlowKeypointer, upload
 
+from facepoints.commands.detect import example_photo
 from facepoints.inference import FaceKeypointer
 from facepoints.serve import create_app
 
@@ -40,14 +40,7 @@ def client(keypointer):
 
 @pytest.fixture(scope="module")
 def photo() -> bytes:
-    """A public-domain portrait (Grace Hopper) that matplotlib ships."""
-    import matplotlib.cbook
-
-    return Path(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).read_bytes()
-
-
-def upload(data: bytes, name: str = "photo.jpg", **fields) -> dict:
-    return {"files": {"image": (name, data, "application/octet-stream")}, "data": fields}
+    return example_photo().read_bytes()
 
 
 def assert_json_refusal(response, status: int, *words: str) -> None:
